@@ -1,0 +1,50 @@
+// What every verb shares: the global options, the streams it writes to, the clock for ages,
+// and one way to parse its arguments (verb options + global options, -h/--help).
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/cri_client.h"
+#include "cli/json_output.h"
+#include "shim/base/clock.h"
+#include "shim/base/result.h"
+
+namespace airlock::cli {
+
+struct GlobalOptions {
+  std::string endpoint = kDefaultEndpoint;
+  std::optional<std::chrono::seconds> timeout;  // unset: each RPC's own default deadline
+};
+
+// --runtime-endpoint, --timeout: accepted before the verb and, unless the verb defines the same
+// option (stop --timeout is the grace period), after it.
+std::vector<OptionSpec> GlobalOptionSpecs();
+// Applies the global options found in `args` on top of `globals` (flag beats environment).
+Status ApplyGlobalOptions(const ParsedArgs& args, GlobalOptions* globals);
+
+struct VerbEnv {
+  GlobalOptions globals;
+  std::ostream& out;
+  std::ostream& err;
+  const Clock& clock;
+};
+
+// Parses a verb's arguments. Returns nullopt after printing the help when -h/--help was given.
+Result<std::optional<ParsedArgs>> ParseVerbArgs(ArgParser parser,
+                                                const std::vector<std::string>& args, VerbEnv& env);
+
+// The --output/-o option the listing verbs share.
+void AddOutputOption(ArgParser& parser);
+
+// Prints `message` as JSON to env.out.
+Status PrintJson(const google::protobuf::Message& message, VerbEnv& env);
+
+// Verbs that take exactly N positionals.
+Status ExpectPositionals(const ParsedArgs& args, size_t min, size_t max, const ArgParser& parser);
+
+}  // namespace airlock::cli
