@@ -8,16 +8,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "shim/base/unix_address.h"
+
 namespace airlock::monitor {
 
 bool ControlSocket::Listen(const std::string& path, std::string* error) {
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    *error = "bind control socket " + path + ": path too long";
+  UnixPath short_path;
+  if (!ShortUnixPath(path, &short_path)) {
+    *error = "bind control socket " + path + ": " + std::strerror(errno);
     return false;
   }
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  struct sockaddr_un addr = UnixAddress(short_path);
   ::unlink(path.c_str());  // a stale socket of an earlier monitor for the same state dir
   listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!listen_) {

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "shim/base/unix_address.h"
 #include "shim/monitor/fd_io.h"
 #include "shim/monitor/json_text.h"
 
@@ -206,19 +207,19 @@ CreateOutcome CreateContainer(const MonitorFlags& flags) {
   // stdio handed to the runtime (and, for non-tty, inherited by the container init).
   UniqueFd child_stdin, child_stdout, child_stderr;
   UniqueFd console_listen;
+  UnixPath console_short;
   if (flags.tty) {
     // The runtime's own stderr still carries its error text; the container gets the pty.
     if (!MakePipe(&out.io.stderr_read, &child_stderr)) {
       out.error = Errno("create runtime stderr pipe");
       return out;
     }
-    struct sockaddr_un addr {};
-    addr.sun_family = AF_UNIX;
-    if (console_path.size() >= sizeof addr.sun_path) {
-      out.error = "bind console socket " + console_path + ": path too long";
+    // The runtime connects to this path itself, so a long one goes through our pid's fd table.
+    if (!ShortUnixPath(console_path, &console_short, std::to_string(::getpid()))) {
+      out.error = Errno("bind console socket " + console_path);
       return out;
     }
-    std::memcpy(addr.sun_path, console_path.c_str(), console_path.size());
+    struct sockaddr_un addr = UnixAddress(console_short);
     ::unlink(console_path.c_str());
     console_listen.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     mode_t old_umask = ::umask(0077);  // the socket file is 0600 from birth
@@ -248,7 +249,7 @@ CreateOutcome CreateContainer(const MonitorFlags& flags) {
   if (flags.systemd_cgroup) argv.push_back("--systemd-cgroup");
   argv.insert(argv.end(),
               {"create", "--bundle", flags.bundle.c_str(), "--pid-file", pid_file.c_str()});
-  if (flags.tty) argv.insert(argv.end(), {"--console-socket", console_path.c_str()});
+  if (flags.tty) argv.insert(argv.end(), {"--console-socket", console_short.path.c_str()});
   argv.insert(argv.end(), {flags.id.c_str(), nullptr});
 
   int pid = SpawnWithStdio(argv.data(), child_stdin.get(), child_stdout.get(), child_stderr.get());

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shim/base/file_util.h"
+#include "shim/base/unix_address.h"
 #include "shim/base/unique_fd.h"
 #include "shim/runtime/oci_runtime.h"
 
@@ -26,12 +27,9 @@ using SteadyClock = std::chrono::steady_clock;
 Result<std::string> ControlCommand(const std::string& state_dir, const std::string& command) {
   const std::string path = state_dir + "/ctl";
   const std::string op = "send \"" + command + "\" to monitor " + path;
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return MakeError(ErrorCode::kInvalidArgument, op + ": path too long");
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  UnixPath short_path;
+  if (!ShortUnixPath(path, &short_path)) return ErrnoError(op, errno);
+  struct sockaddr_un addr = UnixAddress(short_path);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoError(op, errno);
   // The monitor answers from a single-threaded loop; it should never take long.

@@ -201,6 +201,8 @@ class LifecycleTest(unittest.TestCase):
         sc.readonly_rootfs = True
         sc.no_new_privs = True
         sc.capabilities.drop_capabilities.append("ALL")
+        sc.seccomp.profile_type = self.pb.SecurityProfile.RuntimeDefault
+        sc.seccomp.SetInParent()  # RuntimeDefault is 0: only presence says it was asked for
         cid = self.rt.CreateContainer(self.pb.CreateContainerRequest(
             pod_sandbox_id=pod_id, config=cfg, sandbox_config=pod_cfg), timeout=60).container_id
         self.start(cid)
