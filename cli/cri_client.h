@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "proto/api.grpc.pb.h"
-#include "proto/api.pb.h"
+#include "proto/cri_api.h"
+#include "proto/cri_api.h"
 #include "shim/base/result.h"
 
 namespace airlock::cli {

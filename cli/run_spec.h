@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "proto/api.pb.h"
+#include "proto/cri_api.h"
 #include "shim/base/result.h"
 
 namespace airlock::cli {

@@ -175,7 +175,24 @@ Status RuntimeManager::StartContainer(const std::string& id) {
 }
 
 Status RuntimeManager::StopContainerLocked(ContainerRecord& c, int64_t timeout_seconds) {
-  if (StateOf(c) != v1::CONTAINER_RUNNING) return Status::Ok();
+  if (StateOf(c) != v1::CONTAINER_RUNNING) {
+    KillLeftovers(c);
+    return Status::Ok();
+  }
+  Status st = StopInit(c, timeout_seconds);
+  KillLeftovers(c);
+  return st;
+}
+
+// When the container shares the pod's PID namespace, its init exiting does not end the
+// other processes in its cgroup (exec sessions, daemons it left behind); kill them so that a
+// stopped container holds nothing.
+void RuntimeManager::KillLeftovers(const ContainerRecord& c) {
+  if (c.started_at == 0) return;
+  (void)deps_.runtime->Kill(c.id, SIGKILL, /*all=*/true);
+}
+
+Status RuntimeManager::StopInit(ContainerRecord& c, int64_t timeout_seconds) {
   auto image = deps_.images->Resolve(c.image_id);
   int sig = StopSignal(c.config, image.ok() ? image->config.stop_signal : "");
   if (timeout_seconds > 0) {

@@ -84,6 +84,8 @@ class RuntimeManager {
   static bool ProcessAlive(pid_t pid, uint64_t start_time);
 
   Status StopContainerLocked(ContainerRecord& c, int64_t timeout_seconds);
+  Status StopInit(ContainerRecord& c, int64_t timeout_seconds);
+  void KillLeftovers(const ContainerRecord& c);
   Status RemoveContainerLocked(ContainerRecord& c);
   Status StopSandboxLocked(SandboxRecord& s);
   void CleanupContainerFiles(const ContainerRecord& c);

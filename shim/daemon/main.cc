@@ -19,11 +19,12 @@
 #include "shim/config/config.h"
 #include "shim/cri/runtime_manager.h"
 #include "shim/daemon/flags.h"
+#include "shim/exec/exec_sync_runner.h"
 #include "shim/image/image_store.h"
 #include "shim/runtime/oci_runtime.h"
 #include "shim/server/image_service.h"
 #include "shim/server/runtime_service.h"
-#include "shim/server/work_pool.h"
+#include "shim/base/work_pool.h"
 
 namespace airlock {
 namespace {
@@ -144,8 +145,15 @@ int Run(int argc, char** argv) {
   auto manager = RuntimeManager::Create({&*config, images->get(), &runtime, &SystemClock::Instance()});
   if (!manager.ok()) return fail(manager.error());
 
+  ExecSyncRunner::Options exec_options;
+  exec_options.output_limit = config->exec.sync_output_limit;
+  exec_options.drain_timeout = std::chrono::milliseconds(config->exec.drain_timeout_ms);
+  exec_options.max_concurrent = config->exec.max_concurrent;
+  auto exec_sync = ExecSyncRunner::Create(exec_options, &SystemClock::Instance());
+  if (!exec_sync.ok()) return fail(exec_sync.error());
+
   WorkPool pool(8);
-  RuntimeServiceImpl runtime_service(*config, **manager, pool);
+  RuntimeServiceImpl runtime_service(*config, **manager, pool, **exec_sync);
   ImageServiceImpl image_service(**images, **manager, pool);
 
   if (Status st = PrepareSocketPath(config->address); !st.ok()) return fail(st.error());

@@ -4,7 +4,7 @@
 #include "proto/cri_api.h"
 #include "shim/cri/runtime_manager.h"
 #include "shim/image/image_store.h"
-#include "shim/server/work_pool.h"
+#include "shim/base/work_pool.h"
 
 namespace airlock {
 

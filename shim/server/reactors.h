@@ -6,7 +6,7 @@
 #include <string>
 
 #include "shim/server/status_map.h"
-#include "shim/server/work_pool.h"
+#include "shim/base/work_pool.h"
 
 namespace airlock {
 

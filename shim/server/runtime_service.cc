@@ -208,6 +208,65 @@ RuntimeServiceImpl::Unary* RuntimeServiceImpl::ReopenContainerLog(
   });
 }
 
+// --- exec -------------------------------------------------------------------------------
+
+namespace {
+
+// Validates the command of an exec request: a process needs argv[0], and execve cannot
+// pass a NUL byte inside an argument.
+Status ValidateCommand(const google::protobuf::RepeatedPtrField<std::string>& cmd) {
+  if (cmd.empty()) return MakeError(ErrorCode::kInvalidArgument, "cmd is required (empty command)");
+  for (int i = 0; i < cmd.size(); ++i)
+    if (cmd[i].find('\0') != std::string::npos)
+      return MakeError(ErrorCode::kInvalidArgument, "cmd[" + std::to_string(i) + "] contains a NUL byte");
+  if (cmd[0].empty()) return MakeError(ErrorCode::kInvalidArgument, "cmd[0] is empty");
+  return Status::Ok();
+}
+
+// Completes an ExecSync from the runner, and kills the command if the caller goes away.
+class ExecSyncReactor final : public grpc::ServerUnaryReactor {
+ public:
+  ExecSyncReactor(ExecSyncRunner& runner, v1::ExecSyncResponse* resp) : runner_(runner), resp_(resp) {}
+
+  void Start(ExecSyncTarget target, std::vector<std::string> argv, int64_t timeout) {
+    handle_ = runner_.Run(std::move(target), std::move(argv), timeout, [this](Result<ExecSyncResult> r) {
+      if (!r.ok()) {
+        Finish(ToGrpcStatus(r.error()));
+        return;
+      }
+      resp_->set_stdout(std::move(r->stdout_data));
+      resp_->set_stderr(std::move(r->stderr_data));
+      resp_->set_exit_code(r->exit_code);
+      Finish(grpc::Status::OK);
+    });
+  }
+  void OnCancel() override { runner_.Cancel(handle_.load()); }
+  void OnDone() override { delete this; }
+
+ private:
+  ExecSyncRunner& runner_;
+  v1::ExecSyncResponse* resp_;
+  std::atomic<uint64_t> handle_{0};
+};
+
+}  // namespace
+
+RuntimeServiceImpl::Unary* RuntimeServiceImpl::ExecSync(Ctx* ctx, const v1::ExecSyncRequest* req,
+                                                        v1::ExecSyncResponse* resp) {
+  airlock::Status valid = Require(req->container_id(), "container_id");
+  if (valid.ok()) valid = ValidateCommand(req->cmd());
+  if (valid.ok() && req->timeout() < 0)
+    valid = MakeError(ErrorCode::kInvalidArgument, "timeout " + std::to_string(req->timeout()) + " is negative");
+  if (!valid.ok()) return Done(ctx, valid);
+  auto container = manager_.RunningContainer(req->container_id());
+  if (!container.ok()) return Done(ctx, container.error());
+  const ContainerRecord& c = **container;
+  auto* reactor = new ExecSyncReactor(exec_sync_, resp);
+  reactor->Start({c.id, c.pid, c.pid_start_time, c.bundle_dir + "/config.json"},
+                 {req->cmd().begin(), req->cmd().end()}, req->timeout());
+  return reactor;
+}
+
 // --- not supported yet -------------------------------------------------------------------
 
 #define AIRLOCK_UNIMPLEMENTED_UNARY(Method, Why)                                          \
@@ -217,7 +276,6 @@ RuntimeServiceImpl::Unary* RuntimeServiceImpl::ReopenContainerLog(
   }
 
 AIRLOCK_UNIMPLEMENTED_UNARY(UpdateContainerResources, kNotYet)
-AIRLOCK_UNIMPLEMENTED_UNARY(ExecSync, kNotYet)
 AIRLOCK_UNIMPLEMENTED_UNARY(Exec, kNotYet)
 AIRLOCK_UNIMPLEMENTED_UNARY(Attach, kNotYet)
 AIRLOCK_UNIMPLEMENTED_UNARY(PortForward, kNotYet)

@@ -5,14 +5,16 @@
 #include "proto/cri_api.h"
 #include "shim/config/config.h"
 #include "shim/cri/runtime_manager.h"
-#include "shim/server/work_pool.h"
+#include "shim/exec/exec_sync_runner.h"
+#include "shim/base/work_pool.h"
 
 namespace airlock {
 
 class RuntimeServiceImpl final : public runtime::v1::RuntimeService::CallbackService {
  public:
-  RuntimeServiceImpl(const Config& config, RuntimeManager& manager, WorkPool& pool)
-      : config_(config), manager_(manager), pool_(pool) {}
+  RuntimeServiceImpl(const Config& config, RuntimeManager& manager, WorkPool& pool,
+                     ExecSyncRunner& exec_sync)
+      : config_(config), manager_(manager), pool_(pool), exec_sync_(exec_sync) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Unary = grpc::ServerUnaryReactor;
@@ -53,11 +55,11 @@ class RuntimeServiceImpl final : public runtime::v1::RuntimeService::CallbackSer
                          runtime::v1::ContainerStatusResponse*) override;
   Unary* ReopenContainerLog(Ctx*, const runtime::v1::ReopenContainerLogRequest*,
                             runtime::v1::ReopenContainerLogResponse*) override;
+  Unary* ExecSync(Ctx*, const runtime::v1::ExecSyncRequest*, runtime::v1::ExecSyncResponse*) override;
 
   // Not supported yet: each answers UNIMPLEMENTED with a message that says so.
   Unary* UpdateContainerResources(Ctx*, const runtime::v1::UpdateContainerResourcesRequest*,
                                   runtime::v1::UpdateContainerResourcesResponse*) override;
-  Unary* ExecSync(Ctx*, const runtime::v1::ExecSyncRequest*, runtime::v1::ExecSyncResponse*) override;
   Unary* Exec(Ctx*, const runtime::v1::ExecRequest*, runtime::v1::ExecResponse*) override;
   Unary* Attach(Ctx*, const runtime::v1::AttachRequest*, runtime::v1::AttachResponse*) override;
   Unary* PortForward(Ctx*, const runtime::v1::PortForwardRequest*,
@@ -95,6 +97,7 @@ class RuntimeServiceImpl final : public runtime::v1::RuntimeService::CallbackSer
   const Config& config_;
   RuntimeManager& manager_;
   WorkPool& pool_;
+  ExecSyncRunner& exec_sync_;
 };
 
 }  // namespace airlock

@@ -1,6 +1,6 @@
 # End-to-end tests of airlockd with real runc, driven from Python (python3-grpcio).
 set(AIRLOCK_PY /usr/bin/python3)
-foreach(suite test_lifecycle test_restart test_cli)
+foreach(suite test_lifecycle test_restart test_exec_sync test_cli)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${suite}.py)
     add_test(NAME integration.${suite}
              COMMAND ${AIRLOCK_PY} -m unittest -v ${suite}

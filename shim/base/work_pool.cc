@@ -1,4 +1,4 @@
-#include "shim/server/work_pool.h"
+#include "shim/base/work_pool.h"
 
 namespace airlock {
 
