@@ -257,4 +257,20 @@ Result<v1::ContainerStatusResponse> CriClient::ContainerStatus(const std::string
   return Finish(s, std::move(resp));
 }
 
+Result<v1::ExecSyncResponse> CriClient::ExecSync(const std::string& container_id,
+                                               const std::vector<std::string>& cmd,
+                                               int64_t timeout_seconds) {
+  grpc::ClientContext ctx;
+  if (timeout_seconds > 0) {
+    ctx.set_deadline(std::chrono::system_clock::now() + seconds(timeout_seconds) + seconds(60));
+  }
+  v1::ExecSyncRequest req;
+  req.set_container_id(container_id);
+  for (const auto& c : cmd) req.add_cmd(c);
+  req.set_timeout(timeout_seconds);
+  v1::ExecSyncResponse resp;
+  grpc::Status s = runtime_->ExecSync(&ctx, req, &resp);
+  return Finish(s, std::move(resp));
+}
+
 }  // namespace airlock::cli

@@ -50,6 +50,11 @@ class CriClient {
   Result<runtime::v1::ListContainersResponse> ListContainers(
       const runtime::v1::ListContainersRequest& req);
   Result<runtime::v1::ContainerStatusResponse> ContainerStatus(const std::string& container_id);
+  // `timeout_seconds` is the command's limit inside the daemon (0 = none); the RPC deadline
+  // leaves a minute beyond it for the daemon to kill and answer, like the kubelet does.
+  Result<runtime::v1::ExecSyncResponse> ExecSync(const std::string& container_id,
+                                                 const std::vector<std::string>& cmd,
+                                                 int64_t timeout_seconds);
 
  private:
   // Deadline for one call: the --timeout value, else `fallback`; plus `extra` (a stop's grace

@@ -20,6 +20,7 @@ constexpr VerbEntry kVerbs[] = {
     {"run", "run an image in a new pod", RunVerb},
     {"ps", "list containers", PsVerb},
     {"pods", "list pods", PodsVerb},
+    {"exec", "run a command in a container", ExecVerb},
     {"logs", "print a container's logs", LogsVerb},
     {"stop", "stop containers or pods", StopVerb},
     {"rm", "remove containers or pods", RmVerb},
@@ -104,7 +105,7 @@ int Main(int argc, char** argv) {
   }
   Status s = run(verb_args, env);
   if (!s.ok()) return Fail(verb, s.error());
-  return 0;
+  return env.exit_code;
 }
 
 }  // namespace

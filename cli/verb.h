@@ -32,6 +32,8 @@ struct VerbEnv {
   std::ostream& out;
   std::ostream& err;
   const Clock& clock;
+  // The process exit status when the verb succeeds (exec passes the command's through).
+  int exit_code = 0;
 };
 
 // Parses a verb's arguments. Returns nullopt after printing the help when -h/--help was given.

@@ -26,6 +26,8 @@ Status PsVerb(const VerbArgs& args, VerbEnv& env);
 Status StopVerb(const VerbArgs& args, VerbEnv& env);  // lifecycle_verbs.cc
 Status RmVerb(const VerbArgs& args, VerbEnv& env);
 
-Status LogsVerb(const VerbArgs& args, VerbEnv& env);  // logs_verb.cc
+Status LogsVerb(const VerbArgs& args, VerbEnv& env);
+
+Status ExecVerb(const VerbArgs& args, VerbEnv& env);  // exec_verb.cc  // logs_verb.cc
 
 }  // namespace airlock::cli

@@ -59,11 +59,11 @@ class Daemon:
         self.client = None
 
     def start(self, timeout=20):
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [AIRLOCKD, "--address", self.socket, "--root", self.root, "--state", self.state,
-             "--log-level", "debug"] + self.extra_args,
-            stdout=log, stderr=log)
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
+            self.proc = subprocess.Popen(
+                [AIRLOCKD, "--address", self.socket, "--root", self.root, "--state", self.state,
+                 "--log-level", "debug"] + self.extra_args,
+                stdout=log, stderr=log)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
