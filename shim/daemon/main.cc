@@ -19,6 +19,8 @@
 #include "shim/config/config.h"
 #include "shim/cri/runtime_manager.h"
 #include "shim/daemon/flags.h"
+#include "shim/daemon/readonly_exe.h"
+#include "shim/daemon/sd_notify.h"
 #include "shim/exec/exec_sync_runner.h"
 #include "shim/image/image_store.h"
 #include "shim/runtime/oci_runtime.h"
@@ -37,7 +39,7 @@ std::string SelfDir() {
   return ec ? "." : exe.parent_path().string();
 }
 
-Result<Config> BuildConfig(const DaemonFlags& flags) {
+Result<Config> BuildConfig(const DaemonFlags& flags, char** argv) {
   Config config;
   std::string path = flags.config_path;
   if (path.empty() && ::access(kDefaultConfig, R_OK) == 0) path = kDefaultConfig;
@@ -54,7 +56,14 @@ Result<Config> BuildConfig(const DaemonFlags& flags) {
   if (flags.stream_port) config.streaming.port = *flags.stream_port;
   // Accept the unix:// form crictl users write.
   if (config.address.rfind("unix://", 0) == 0) config.address = config.address.substr(7);
-  AIRLOCK_RETURN_IF_ERROR(FinalizeConfig(config, SelfDir()));
+  std::string self_dir = SelfDir();
+  if (::geteuid() == 0) {
+    // Does not return when it re-executes; see readonly_exe.h for why.
+    auto dir = RunFromReadOnlyExe(config.state, argv);
+    if (!dir.ok()) return dir.error();
+    self_dir = *dir;
+  }
+  AIRLOCK_RETURN_IF_ERROR(FinalizeConfig(config, self_dir));
   return config;
 }
 
@@ -102,7 +111,7 @@ int Run(int argc, char** argv) {
     std::printf("airlockd %s (CRI runtime.v1)\n", AIRLOCK_VERSION);
     return 0;
   }
-  auto config = BuildConfig(*flags);
+  auto config = BuildConfig(*flags, argv);
   if (!config.ok()) {
     std::fprintf(stderr, "airlockd: %s\n", config.error().message.c_str());
     return 2;
@@ -112,6 +121,7 @@ int Run(int argc, char** argv) {
     return 2;
   }
 
+  SdNotifier notifier = SdNotifier::FromEnvironment();  // before any thread or child exists
   // Block the shutdown signals in every thread; main waits for them with sigwait.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -171,10 +181,12 @@ int Run(int argc, char** argv) {
   ::chmod(config->address.c_str(), 0600);
   spdlog::info("msg=\"airlockd serving\" version={} address={} root={} state={} runtime={}",
                AIRLOCK_VERSION, config->address, config->root, config->state, config->runtime.binary);
+  if (Status st = notifier.Notify("READY=1"); !st.ok()) spdlog::warn("msg=\"{}\"", st.error().message);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("msg=\"shutting down\" signal={}", strsignal(sig));
+  (void)notifier.Notify("STOPPING=1");  // best effort: systemd sees the exit either way
   // Containers keep running: they belong to their monitors, not to airlockd.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();

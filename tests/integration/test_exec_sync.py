@@ -149,6 +149,25 @@ class ExecSyncTest(unittest.TestCase):
         # ls itself holds one descriptor for the directory it lists.
         self.assertLessEqual(fds, {"0", "1", "2", "3"}, r.stdout)
 
+    def test_S04_exec_self_exe_not_writable(self):
+        import errno
+        import hashlib
+        exe = "/proc/%d/exe" % self.d.proc.pid
+        self.assertTrue(os.statvfs(exe).f_flag & os.ST_RDONLY, "airlockd must run from a read-only mount")
+        # While airlockd runs the kernel says ETXTBSY; the read-only mount is what still holds
+        # once it has exited, which is when CVE-2019-5736 wrote the binary.
+        with self.assertRaises(OSError) as e:
+            os.close(os.open(exe, os.O_WRONLY))
+        self.assertIn(e.exception.errno, (errno.EROFS, errno.ETXTBSY))
+        with open(harness.AIRLOCKD, "rb") as f:
+            before = hashlib.sha256(f.read()).hexdigest()
+        # The runc CVE-2019-5736 entry: the kernel loads /proc/self/exe as the interpreter.
+        self.sh("printf '#!/proc/self/exe\\n' > /tmp/evil && chmod +x /tmp/evil")
+        self.exec(["/tmp/evil"])
+        self.rt.Version(self.pb.VersionRequest(), timeout=10)
+        with open(harness.AIRLOCKD, "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), before)
+
     def test_binary_output_is_exact(self):
         r = self.sh("printf '\\000\\001\\377\\n\\000'")
         self.assertEqual(r.stdout, b"\x00\x01\xff\n\x00")
