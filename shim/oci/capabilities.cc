@@ -1,5 +1,7 @@
 #include "shim/oci/capabilities.h"
 
+#include "shim/base/capability_names.h"
+
 #include <algorithm>
 #include <cctype>
 #include <sstream>
@@ -32,50 +34,8 @@ bool IsAll(const std::string& name) { return Upper(name) == "ALL"; }
 }  // namespace
 
 const std::vector<std::string>& KnownCapabilities() {
-  // Numbers from linux/capability.h; the position in this table is the bit number.
-  static const std::vector<std::string> kKnown = {
-      "CAP_CHOWN",
-      "CAP_DAC_OVERRIDE",
-      "CAP_DAC_READ_SEARCH",
-      "CAP_FOWNER",
-      "CAP_FSETID",
-      "CAP_KILL",
-      "CAP_SETGID",
-      "CAP_SETUID",
-      "CAP_SETPCAP",
-      "CAP_LINUX_IMMUTABLE",
-      "CAP_NET_BIND_SERVICE",
-      "CAP_NET_BROADCAST",
-      "CAP_NET_ADMIN",
-      "CAP_NET_RAW",
-      "CAP_IPC_LOCK",
-      "CAP_IPC_OWNER",
-      "CAP_SYS_MODULE",
-      "CAP_SYS_RAWIO",
-      "CAP_SYS_CHROOT",
-      "CAP_SYS_PTRACE",
-      "CAP_SYS_PACCT",
-      "CAP_SYS_ADMIN",
-      "CAP_SYS_BOOT",
-      "CAP_SYS_NICE",
-      "CAP_SYS_RESOURCE",
-      "CAP_SYS_TIME",
-      "CAP_SYS_TTY_CONFIG",
-      "CAP_MKNOD",
-      "CAP_LEASE",
-      "CAP_AUDIT_WRITE",
-      "CAP_AUDIT_CONTROL",
-      "CAP_SETFCAP",
-      "CAP_MAC_OVERRIDE",
-      "CAP_MAC_ADMIN",
-      "CAP_SYSLOG",
-      "CAP_WAKE_ALARM",
-      "CAP_BLOCK_SUSPEND",
-      "CAP_AUDIT_READ",
-      "CAP_PERFMON",
-      "CAP_BPF",
-      "CAP_CHECKPOINT_RESTORE",
-  };
+  // The position in the shared table is the bit number.
+  static const std::vector<std::string> kKnown(kCapabilityNames.begin(), kCapabilityNames.end());
   return kKnown;
 }
 
