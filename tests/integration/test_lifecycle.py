@@ -214,6 +214,46 @@ class LifecycleTest(unittest.TestCase):
         self.assertRegex(out, r"Seccomp:\s+2")
         self.assertIn("readonly", out)
 
+    def test_image_service(self):
+        pb, img = self.pb, self.img
+        images = img.ListImages(pb.ListImagesRequest(), timeout=10).images
+        mine = [i for i in images if i.id == self.image_id]
+        self.assertEqual(len(mine), 1)
+        self.assertIn("docker.io/library/busybox:latest", mine[0].repo_tags)
+        self.assertGreater(mine[0].size, 0)
+        for ref in ("busybox", "busybox:latest", "docker.io/library/busybox:latest", self.image_id):
+            st = img.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image=ref)), timeout=10)
+            self.assertEqual(st.image.id, self.image_id, ref)
+        st = img.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image="nosuch:1")), timeout=10)
+        self.assertFalse(st.HasField("image"))  # CRI: absent image = empty response
+        # A reference already in the store "pulls" without a registry; others say why not.
+        ref = img.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image="busybox")), timeout=30).image_ref
+        self.assertEqual(ref, self.image_id)
+        self.assertCode(grpc.StatusCode.UNIMPLEMENTED,
+                        lambda: img.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image="quay.io/x/y:1")), timeout=30),
+                        "quay.io/x/y:1")
+        fs = img.ImageFsInfo(pb.ImageFsInfoRequest(), timeout=30).image_filesystems
+        self.assertEqual(len(fs), 1)
+        self.assertTrue(fs[0].fs_id.mountpoint.startswith("/"))
+        self.assertGreater(fs[0].used_bytes.value, 0)
+        self.assertGreater(fs[0].inodes_used.value, 0)
+        # An image a container uses cannot be removed; removing an absent one succeeds.
+        pod_id, pod_cfg = self.run_pod("imguse")
+        self.create(pod_id, pod_cfg, name="user", command=["true"])
+        self.assertCode(grpc.StatusCode.FAILED_PRECONDITION,
+                        lambda: img.RemoveImage(pb.RemoveImageRequest(image=pb.ImageSpec(image="busybox")), timeout=30),
+                        "in use")
+        img.RemoveImage(pb.RemoveImageRequest(image=pb.ImageSpec(image="nosuch:1")), timeout=30)
+
+    def test_unsupported_calls_say_so(self):
+        pb = self.pb
+        details = self.assertCode(grpc.StatusCode.UNIMPLEMENTED,
+                                  lambda: self.rt.CheckpointContainer(pb.CheckpointContainerRequest(), timeout=10))
+        self.assertIn("not implemented", details)
+        details = self.assertCode(grpc.StatusCode.UNIMPLEMENTED,
+                                  lambda: self.rt.ListContainerStats(pb.ListContainerStatsRequest(), timeout=10))
+        self.assertIn("ListContainerStats", details)
+
     # -- bad input ---------------------------------------------------------------------------
     def assertCode(self, code, fn, *needles):
         with self.assertRaises(grpc.RpcError) as e:
