@@ -254,6 +254,24 @@ class LifecycleTest(unittest.TestCase):
                                   lambda: self.rt.ListContainerStats(pb.ListContainerStatsRequest(), timeout=10))
         self.assertIn("ListContainerStats", details)
 
+    def test_resources_reach_the_cgroup(self):
+        pod_id, pod_cfg = self.run_pod("limits")
+        cfg = container_config(self.pb, name="lim", command=["sh", "-c",
+                               "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max "
+                               "2>/dev/null; cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null; exec sleep 1000"])
+        cfg.linux.resources.memory_limit_in_bytes = 64 * 1024 * 1024
+        cfg.linux.resources.cpu_shares = 512
+        cid = self.rt.CreateContainer(self.pb.CreateContainerRequest(
+            pod_sandbox_id=pod_id, config=cfg, sandbox_config=pod_cfg), timeout=60).container_id
+        self.start(cid)
+        st = self.wait_state(cid, self.pb.CONTAINER_RUNNING)
+        out = wait_for(lambda: [l.split(" ", 3)[3] for l in self.read_log(st.log_path).splitlines()] or None,
+                       what="cgroup values in the log")
+        self.assertIn(str(64 * 1024 * 1024), out)
+        if os.path.isdir("/sys/fs/cgroup/cpu"):  # cgroup v1 hierarchy present
+            self.assertIn("512", out)
+        self.assertEqual(st.resources.linux.memory_limit_in_bytes, 64 * 1024 * 1024)
+
     # -- bad input ---------------------------------------------------------------------------
     def assertCode(self, code, fn, *needles):
         with self.assertRaises(grpc.RpcError) as e:
