@@ -262,11 +262,17 @@ class ExecSyncTest(unittest.TestCase):
             r = self.exec(["true"])
             self.assertEqual(r.exit_code, 0)
         after = daemon_resources(pid)
+        for i in range(2000):
+            self.exec(["true"])
+        later = daemon_resources(pid)
         self.assertEqual(after["fds"], before["fds"])
-        self.assertLessEqual(after["threads"], before["threads"])
+        self.assertEqual(later["fds"], before["fds"])
         self.assertEqual(after["zombies"], 0)
+        # gRPC's executor may start a few threads under load (other suites run at the same
+        # time); a leak would add one per exec. The count must also stop growing.
+        self.assertLessEqual(after["threads"], before["threads"] + 8, (before, after))
+        self.assertLessEqual(later["threads"], after["threads"], (after, later))
         self.assertLess(after["rss_kb"] - before["rss_kb"], 8 * 1024, (before, after))
-
 
 if __name__ == "__main__":
     unittest.main()
