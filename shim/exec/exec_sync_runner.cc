@@ -275,6 +275,9 @@ void ExecSyncRunner::Complete(Session& s) {
     sessions_.erase(it);
   }
   active_.fetch_sub(1);
+  // Reaped already; release the pidfd before answering, so a caller that counts the
+  // daemon's descriptors right after the reply sees none of this session's.
+  s.proc.reset();
   if (s.killed_because && s.timeout_seconds > 0 && !s.cancelled) {
     s.done(MakeError(ErrorCode::kDeadlineExceeded, "command \"" + Describe(s.argv) + "\" timed out after " +
                                                        std::to_string(s.timeout_seconds) + "s"));
@@ -284,7 +287,6 @@ void ExecSyncRunner::Complete(Session& s) {
     s.result.exit_code = *s.exit_code;
     s.done(std::move(s.result));
   }
-  s.proc.reset();  // reaped already; releases the pidfd
 }
 
 void ExecSyncRunner::Loop() {

@@ -31,7 +31,13 @@ def daemon_resources(pid):
                     children.append((int(p), fields[0]))
             except OSError:
                 pass
-    return {"fds": len(os.listdir("/proc/%d/fd" % pid)), "threads": int(st["Threads"]),
+    fd_targets = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            fd_targets.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)).split(":")[0])
+        except OSError:
+            pass
+    return {"fds": len(fd_targets), "fd_kinds": sorted(fd_targets), "threads": int(st["Threads"]),
             "rss_kb": int(st["VmRSS"].split()[0]), "zombies": sum(1 for _, s in children if s == "Z")}
 
 
@@ -265,8 +271,8 @@ class ExecSyncTest(unittest.TestCase):
         for i in range(2000):
             self.exec(["true"])
         later = daemon_resources(pid)
-        self.assertEqual(after["fds"], before["fds"])
-        self.assertEqual(later["fds"], before["fds"])
+        self.assertEqual(after["fds"], before["fds"], (before["fd_kinds"], after["fd_kinds"]))
+        self.assertEqual(later["fds"], before["fds"], (before["fd_kinds"], later["fd_kinds"]))
         self.assertEqual(after["zombies"], 0)
         # gRPC's executor may start a few threads under load (other suites run at the same
         # time); a leak would add one per exec. The count must also stop growing.
