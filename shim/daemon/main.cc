@@ -181,7 +181,8 @@ int Run(int argc, char** argv) {
   ::chmod(config->address.c_str(), 0600);
   spdlog::info("msg=\"airlockd serving\" version={} address={} root={} state={} runtime={}",
                AIRLOCK_VERSION, config->address, config->root, config->state, config->runtime.binary);
-  if (Status st = notifier.Notify("READY=1"); !st.ok()) spdlog::warn("msg=\"{}\"", st.error().message);
+  if (Status st = notifier.Notify("READY=1"); !st.ok())
+    spdlog::warn("msg=\"{}\"", st.error().message);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

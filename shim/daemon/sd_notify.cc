@@ -23,8 +23,9 @@ Status SdNotifier::Notify(std::string_view state) const {
   if (socket_.empty()) return Status::Ok();
   // systemd also accepts vsock: addresses (for VMs); airlockd only runs on the host itself.
   if (socket_[0] != '/' && socket_[0] != '@')
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "notify " + socket_ + ": NOTIFY_SOCKET is neither a path nor an abstract name");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "notify " + socket_ + ": NOTIFY_SOCKET is neither a path nor an abstract name");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   // A path needs its terminating NUL inside sun_path; an abstract name does not.
