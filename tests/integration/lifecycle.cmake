@@ -6,7 +6,7 @@ foreach(suite test_lifecycle test_restart test_exec_sync test_cli)
              COMMAND ${AIRLOCK_PY} -m unittest -v ${suite}
              WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
     set_tests_properties(integration.${suite} PROPERTIES
-      ENVIRONMENT "AIRLOCK_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1"
+      ENVIRONMENT "AIRLOCK_BUILD_DIR=${CMAKE_BINARY_DIR};AIRLOCK_SANITIZE=${AIRLOCK_SANITIZE};PYTHONDONTWRITEBYTECODE=1"
       TIMEOUT 900 LABELS "integration;root")
   endif()
 endforeach()
