@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "nsenter/container_target.h"
 #include "shim/base/file_util.h"
 
 namespace airlock {
@@ -31,19 +32,12 @@ Result<std::string> NewId() {
 Result<uint64_t> ProcessStartTime(int pid) {
   auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat", 4096);
   if (!stat.ok()) return MakeError(ErrorCode::kNotFound, "process " + std::to_string(pid) + " is gone");
-  // comm (field 2) may contain spaces and ')' — fields after it start past the last ')'.
-  size_t close = stat->rfind(')');
-  if (close == std::string::npos) return MakeError(ErrorCode::kInternal, "parse /proc/" + std::to_string(pid) + "/stat");
-  size_t pos = close + 2;  // field 3 starts here
-  for (int field = 3; field < 22; ++field) {
-    pos = stat->find(' ', pos);
-    if (pos == std::string::npos) return MakeError(ErrorCode::kInternal, "parse /proc/" + std::to_string(pid) + "/stat");
-    ++pos;
-  }
+  auto parsed = nsenter::ParseProcStat(*stat);
+  if (!parsed.ok()) return parsed.error();
   // A zombie has exited; it only waits for its parent to reap it.
-  if (close + 2 < stat->size() && (*stat)[close + 2] == 'Z')
+  if (parsed->state == 'Z')
     return MakeError(ErrorCode::kNotFound, "process " + std::to_string(pid) + " has exited");
-  return std::strtoull(stat->c_str() + pos, nullptr, 10);
+  return parsed->start_time;
 }
 
 }  // namespace airlock
