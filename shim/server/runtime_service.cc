@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "shim/server/reactors.h"
 
 namespace airlock {
@@ -56,9 +58,11 @@ RuntimeServiceImpl::Unary* RuntimeServiceImpl::Status(Ctx* ctx, const v1::Status
     auto* handler = resp->add_runtime_handlers();
     handler->set_name("");
     if (req->verbose()) {
-      (*resp->mutable_info())["config"] = "{\"runtime\":\"" + config_.runtime.binary +
-                                          "\",\"root\":\"" + config_.root + "\",\"state\":\"" +
-                                          config_.state + "\"}";
+      nlohmann::json info = {{"runtime", config_.runtime.binary},
+                             {"cgroupDriver", config_.runtime.cgroup_driver},
+                             {"root", config_.root},
+                             {"state", config_.state}};
+      (*resp->mutable_info())["config"] = info.dump();
     }
     return airlock::Status::Ok();
   });
