@@ -189,7 +189,7 @@ class ExecSyncTest(unittest.TestCase):
 
     def test_R02_execsync_output_capped(self):
         before = daemon_resources(self.d.proc.pid)
-        r = self.sh("head -c 50000000 /dev/zero; echo -n tail >&2", deadline=120)
+        r = self.sh("head -c 1073741824 /dev/zero; echo -n tail >&2", deadline=300)  # 1 GiB
         self.assertEqual(r.exit_code, 0)
         self.assertLessEqual(len(r.stdout) + len(r.stderr), 16 * 1024 * 1024)
         self.assertGreater(len(r.stdout), 16 * 1024 * 1024 - 4096)
