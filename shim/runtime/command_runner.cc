@@ -79,6 +79,16 @@ Result<std::string> FindExecutable(const std::string& name) {
   return MakeError(ErrorCode::kNotFound, "find executable " + name + ": not in PATH");
 }
 
+char* const* ChildEnvironment() {
+  static const std::string path = [] {
+    const char* p = std::getenv("PATH");
+    return std::string("PATH=") +
+           (p && *p ? p : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  }();
+  static char* env[] = {const_cast<char*>(path.c_str()), nullptr};
+  return env;
+}
+
 Result<CommandOutput> RunCommand(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout, size_t max_output) {
   if (argv.empty()) return MakeError(ErrorCode::kInvalidArgument, "run command: empty argv");
@@ -108,7 +118,7 @@ Result<CommandOutput> RunCommand(const std::vector<std::string>& argv,
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   pid_t pid = -1;
-  int err = ::posix_spawn(&pid, argv[0].c_str(), &actions, &attr, cargv.data(), environ);
+  int err = ::posix_spawn(&pid, argv[0].c_str(), &actions, &attr, cargv.data(), ChildEnvironment());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (err != 0)

@@ -18,6 +18,11 @@ struct CommandOutput {
   std::string err;
 };
 
+// The environment for everything airlockd starts (the OCI runtime, monitors): PATH only.
+// airlockd's own environment may hold variables meant for it alone (NOTIFY_SOCKET, which
+// runc acts on; LD_PRELOAD; proxies), and none of it belongs in a container's runtime.
+char* const* ChildEnvironment();
+
 // argv[0] must be a path. Output beyond max_output bytes per stream is dropped.
 Result<CommandOutput> RunCommand(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout, size_t max_output = 1 << 20);

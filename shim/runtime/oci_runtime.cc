@@ -211,7 +211,7 @@ Result<int> OciRuntime::Create(const MonitorOptions& o) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   pid_t pid = -1;
-  int err = ::posix_spawn(&pid, cargv[0], &actions, &attr, cargv.data(), environ);
+  int err = ::posix_spawn(&pid, cargv[0], &actions, &attr, cargv.data(), ChildEnvironment());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (err != 0) return ErrnoError(op + ": spawn monitor " + config_.monitor_path, err);

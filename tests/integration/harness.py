@@ -51,13 +51,14 @@ def test_image(fmt="docker-archive"):
 class Daemon:
     """One airlockd with its own socket, root and state, as several may run side by side."""
 
-    def __init__(self, workdir=None, extra_args=()):
+    def __init__(self, workdir=None, extra_args=(), env=None):
         self.workdir = workdir or tempfile.mkdtemp(prefix="airlock-it-")
         self.root = os.path.join(self.workdir, "root")
         self.state = os.path.join(self.workdir, "state")
         self.socket = os.path.join(self.workdir, "airlock.sock")
         self.log_path = os.path.join(self.workdir, "airlockd.log")
         self.extra_args = list(extra_args)
+        self.env = dict(os.environ, **(env or {}))
         self.proc = None
         self.client = None
 
@@ -66,7 +67,7 @@ class Daemon:
             self.proc = subprocess.Popen(
                 [AIRLOCKD, "--address", self.socket, "--root", self.root, "--state", self.state,
                  "--log-level", "debug"] + self.extra_args,
-                stdout=log, stderr=log)
+                stdout=log, stderr=log, env=self.env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

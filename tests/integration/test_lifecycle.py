@@ -19,7 +19,7 @@ class LifecycleTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         harness.require_root(cls)
-        cls.d = Daemon().start()
+        cls.d = Daemon(env={"AIRLOCK_TEST_SECRET": "must-not-leak"}).start()
         cls.pb = cls.d.client.pb
         cls.rt = cls.d.client.runtime
         cls.img = cls.d.client.image
@@ -271,6 +271,18 @@ class LifecycleTest(unittest.TestCase):
         if os.path.isdir("/sys/fs/cgroup/cpu"):  # cgroup v1 hierarchy present
             self.assertIn("512", out)
         self.assertEqual(st.resources.linux.memory_limit_in_bytes, 64 * 1024 * 1024)
+
+    def test_children_get_a_clean_environment(self):
+        pod_id, pod_cfg = self.run_pod("cleanenv")
+        cid = self.create(pod_id, pod_cfg, name="env", command=["sleep", "1000"])
+        self.start(cid)
+        self.wait_state(cid, self.pb.CONTAINER_RUNNING)
+        with open(os.path.join(self.d.state, "containers", cid, "monitor", "monitor.pid")) as f:
+            monitor = int(f.read().split()[0])
+        with open("/proc/%d/environ" % monitor, "rb") as f:
+            env = f.read().split(b"\0")
+        self.assertFalse([e for e in env if e.startswith(b"AIRLOCK_TEST_SECRET=")], env)
+        self.assertTrue([e for e in env if e.startswith(b"PATH=")], env)
 
     # -- bad input ---------------------------------------------------------------------------
     def assertCode(self, code, fn, *needles):
