@@ -110,38 +110,25 @@ Status WebSocketCodec::Receive(std::string_view bytes, std::vector<WebSocketMess
   return flushed;
 }
 
-Status WebSocketCodec::SendBinary(std::string_view payload) {
-  wslay_event_msg msg = {WSLAY_BINARY_FRAME, reinterpret_cast<const uint8_t*>(payload.data()),
-                         payload.size()};
+Status WebSocketCodec::Queue(uint8_t opcode, std::string_view payload, const char* what) {
+  wslay_event_msg msg = {opcode, reinterpret_cast<const uint8_t*>(payload.data()), payload.size()};
   int rv = wslay_event_queue_msg(ctx_.get(), &msg);
   if (rv != 0) {
     return MakeError(ErrorCode::kFailedPrecondition,
-                     "queue websocket message: wslay error " + std::to_string(rv));
+                     std::string("queue websocket ") + what + ": wslay error " + std::to_string(rv));
   }
   return Flush();
+}
+
+Status WebSocketCodec::SendBinary(std::string_view payload) {
+  return Queue(WSLAY_BINARY_FRAME, payload, "message");
 }
 
 Status WebSocketCodec::SendText(std::string_view payload) {
-  wslay_event_msg msg = {WSLAY_TEXT_FRAME, reinterpret_cast<const uint8_t*>(payload.data()),
-                         payload.size()};
-  int rv = wslay_event_queue_msg(ctx_.get(), &msg);
-  if (rv != 0) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "queue websocket message: wslay error " + std::to_string(rv));
-  }
-  return Flush();
+  return Queue(WSLAY_TEXT_FRAME, payload, "message");
 }
 
-Status WebSocketCodec::SendPing(std::string_view payload) {
-  wslay_event_msg msg = {WSLAY_PING, reinterpret_cast<const uint8_t*>(payload.data()),
-                         payload.size()};
-  int rv = wslay_event_queue_msg(ctx_.get(), &msg);
-  if (rv != 0) {
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "queue websocket ping: wslay error " + std::to_string(rv));
-  }
-  return Flush();
-}
+Status WebSocketCodec::SendPing(std::string_view payload) { return Queue(WSLAY_PING, payload, "ping"); }
 
 Status WebSocketCodec::SendClose(uint16_t code, std::string_view reason) {
   int rv = wslay_event_queue_close(ctx_.get(), code,

@@ -67,6 +67,8 @@ class WebSocketCodec {
   struct Callbacks;
   explicit WebSocketCodec(Options options);
   Status Flush();
+  // Queues one message (binary, text or ping) and flushes; `what` names it in errors.
+  Status Queue(uint8_t opcode, std::string_view payload, const char* what);
 
   struct ContextDeleter {
     void operator()(wslay_event_context* ctx) const;
