@@ -127,9 +127,6 @@ Result<std::string> RuntimeManager::CreateContainer(const std::string& sandbox_i
   }
   auto spec = oci::BuildContainerSpec(in);
   if (!spec.ok()) return fail(spec.error());
-  if (Status st = WriteFileAtomic(rec->bundle_dir + "/config.json", spec->dump(2), 0600); !st.ok())
-    return fail(st.error());
-
   MonitorOptions mon;
   mon.id = *id;
   mon.bundle = rec->bundle_dir;
@@ -138,19 +135,16 @@ Result<std::string> RuntimeManager::CreateContainer(const std::string& sandbox_i
   mon.tty = config.tty();
   mon.stdin = config.stdin();
   mon.stdin_once = config.stdin_once();
-  auto pid = deps_.runtime->Create(mon);
-  if (!pid.ok()) return fail(pid.error().Wrap("create container " + config.metadata().name()));
-  created = true;
-  rec->pid = *pid;
-  auto start_time = ProcessStartTime(*pid);
-  if (!start_time.ok()) return fail(start_time.error().Wrap("container init process"));
-  rec->pid_start_time = *start_time;
+  auto init = CreateInRuntime(spec->dump(2), mon, "container " + config.metadata().name(), &created);
+  if (!init.ok()) return fail(init.error());
+  rec->pid = init->pid;
+  rec->pid_start_time = init->start_time;
   if (Status st = store_.SaveContainer(*rec); !st.ok()) return fail(st.error());
   {
     std::lock_guard<std::mutex> lock(mu_);
     containers_[*id] = rec;
   }
-  spdlog::info("msg=\"container created\" id={} name={} image={} pid={}", *id, name, image->id, *pid);
+  spdlog::info("msg=\"container created\" id={} name={} image={} pid={}", *id, name, image->id, rec->pid);
   return *id;
 }
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "shim/base/file_util.h"
 #include "shim/cri/host_features.h"
 #include "shim/cri/ids.h"
 #include "shim/image/image_store.h"
@@ -100,6 +101,19 @@ std::string RuntimeManager::ContainerUsingImage(const std::string& image_id) {
   for (const auto& [id, c] : containers_)
     if (c->image_id == image_id) return id;
   return "";
+}
+
+Result<RuntimeManager::InitProcess> RuntimeManager::CreateInRuntime(const std::string& spec_json,
+                                                                    const MonitorOptions& mon,
+                                                                    const std::string& what,
+                                                                    bool* created) {
+  AIRLOCK_RETURN_IF_ERROR(WriteFileAtomic(mon.bundle + "/config.json", spec_json, 0600));
+  auto pid = deps_.runtime->Create(mon);
+  if (!pid.ok()) return pid.error().Wrap("create " + what);
+  *created = true;
+  auto start_time = ProcessStartTime(*pid);
+  if (!start_time.ok()) return start_time.error().Wrap(what + " init process");
+  return InitProcess{*pid, *start_time};
 }
 
 Result<std::shared_ptr<ContainerRecord>> RuntimeManager::RunningContainer(const std::string& id) {

@@ -22,6 +22,7 @@ namespace airlock {
 
 class ImageStore;
 class OciRuntime;
+struct MonitorOptions;
 
 class RuntimeManager {
  public:
@@ -82,6 +83,16 @@ class RuntimeManager {
   runtime::v1::ContainerState StateOf(const ContainerRecord& c);
   bool SandboxReady(const SandboxRecord& s);
   static bool ProcessAlive(pid_t pid, uint64_t start_time);
+
+  // Writes the bundle's config.json and has a monitor run `<runtime> create`; returns the
+  // init process, pinned by its start time. Sets *created once the runtime knows the id, so
+  // that the caller's cleanup deletes it. `what` names the object in errors.
+  struct InitProcess {
+    pid_t pid = 0;
+    uint64_t start_time = 0;
+  };
+  Result<InitProcess> CreateInRuntime(const std::string& spec_json, const MonitorOptions& mon,
+                                      const std::string& what, bool* created);
 
   Status StopContainerLocked(ContainerRecord& c, int64_t timeout_seconds);
   Status StopInit(ContainerRecord& c, int64_t timeout_seconds);

@@ -114,30 +114,24 @@ Result<std::string> RuntimeManager::RunPodSandbox(const v1::PodSandboxConfig& co
   in.host = host_;
   auto spec = oci::BuildSandboxSpec(in);
   if (!spec.ok()) return fail(spec.error());
-  if (Status st = WriteFileAtomic(rec->bundle_dir + "/config.json", spec->dump(2), 0600); !st.ok())
-    return fail(st.error());
-
   MonitorOptions mon;
   mon.id = *id;
   mon.bundle = rec->bundle_dir;
   mon.state_dir = rec->state_dir;
   mon.log_path = "/dev/null";
-  auto pid = deps_.runtime->Create(mon);
-  if (!pid.ok()) return fail(pid.error().Wrap("create pod sandbox " + config.metadata().name()));
-  created = true;
+  auto init = CreateInRuntime(spec->dump(2), mon, "pod sandbox " + config.metadata().name(), &created);
+  if (!init.ok()) return fail(init.error());
   if (Status st = deps_.runtime->Start(*id); !st.ok())
     return fail(st.error().Wrap("start pod sandbox " + config.metadata().name()));
-  rec->pid = *pid;
-  auto start_time = ProcessStartTime(*pid);
-  if (!start_time.ok()) return fail(start_time.error().Wrap("pod sandbox infra process"));
-  rec->pid_start_time = *start_time;
+  rec->pid = init->pid;
+  rec->pid_start_time = init->start_time;
   if (Status st = store_.SaveSandbox(*rec); !st.ok()) return fail(st.error());
 
   {
     std::lock_guard<std::mutex> lock(mu_);
     sandboxes_[*id] = rec;
   }
-  spdlog::info("msg=\"pod sandbox ready\" id={} pod={} pid={}", *id, name, *pid);
+  spdlog::info("msg=\"pod sandbox ready\" id={} pod={} pid={}", *id, name, rec->pid);
   return *id;
 }
 
