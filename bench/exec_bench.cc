@@ -5,6 +5,7 @@
 // For each path and each concurrency, N execs are spread over C threads; per-exec wall
 // times give the median and p99, and N / total wall time the throughput.
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,8 +19,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "proto/cri_api.h"
 
@@ -69,14 +68,16 @@ Result Measure(int n, int threads, const std::function<bool()>& op) {
       for (int i; (i = next.fetch_add(1)) < n;) {
         auto s = Clock::now();
         if (!op()) failures.fetch_add(1);
-        lat[static_cast<size_t>(i)] = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
+        lat[static_cast<size_t>(i)] =
+            std::chrono::duration<double, std::milli>(Clock::now() - s).count();
       }
     });
   }
   for (auto& t : pool) t.join();
   double total = std::chrono::duration<double>(Clock::now() - t0).count();
   std::sort(lat.begin(), lat.end());
-  return {lat[lat.size() / 2], lat[std::min(lat.size() - 1, lat.size() * 99 / 100)], n / total, failures.load()};
+  return {lat[lat.size() / 2], lat[std::min(lat.size() - 1, lat.size() * 99 / 100)], n / total,
+          failures.load()};
 }
 
 }  // namespace
@@ -85,11 +86,16 @@ int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--endpoint") a.endpoint = v;
-    else if (k == "--container") a.container_id = v;
-    else if (k == "--runc-root") a.runc_root = v;
-    else if (k == "--pid") a.pid = std::atoi(v.c_str());
-    else if (k == "--n") a.n = std::atoi(v.c_str());
+    if (k == "--endpoint")
+      a.endpoint = v;
+    else if (k == "--container")
+      a.container_id = v;
+    else if (k == "--runc-root")
+      a.runc_root = v;
+    else if (k == "--pid")
+      a.pid = std::atoi(v.c_str());
+    else if (k == "--n")
+      a.n = std::atoi(v.c_str());
     else if (k == "--paths") {
       a.paths.clear();
       for (size_t s = 0, e; s <= v.size(); s = e + 1) {
@@ -111,7 +117,8 @@ int main(int argc, char** argv) {
   }
   if (a.endpoint.empty() || a.container_id.empty() || a.runc_root.empty() || a.pid == 0) {
     std::fprintf(stderr,
-                 "usage: exec_bench --endpoint unix:///path.sock --container ID --runc-root DIR --pid INITPID "
+                 "usage: exec_bench --endpoint unix:///path.sock --container ID --runc-root DIR "
+                 "--pid INITPID "
                  "[--n 200] [--concurrency 1,2,8,64] [--paths execsync,runc,nsenter]\n");
     return 2;
   }
@@ -134,7 +141,9 @@ int main(int argc, char** argv) {
           return stub->ExecSync(&ctx, req, &resp).ok() && resp.exit_code() == 0;
         };
       } else if (path == "runc") {
-        op = [&] { return RunProcess({"runc", "--root", a.runc_root, "exec", a.container_id, "true"}); };
+        op = [&] {
+          return RunProcess({"runc", "--root", a.runc_root, "exec", a.container_id, "true"});
+        };
       } else if (path == "nsenter") {
         op = [&] { return RunProcess({"nsenter", "--all", "-t", pid, "true"}); };
       } else {
@@ -145,8 +154,8 @@ int main(int argc, char** argv) {
       int n = path == "runc" ? std::max(c * 2, a.n / 4) : std::max(a.n, c * 4);
       op();  // warm up (spec cache, page cache)
       Result r = Measure(n, c, op);
-      std::printf("| %s | %d | %d | %.2f | %.2f | %.0f | %d |\n", path.c_str(), c, n, r.median_ms, r.p99_ms,
-                  r.per_second, r.failures);
+      std::printf("| %s | %d | %d | %.2f | %.2f | %.0f | %d |\n", path.c_str(), c, n, r.median_ms,
+                  r.p99_ms, r.per_second, r.failures);
       std::fflush(stdout);
     }
   }

@@ -49,7 +49,8 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     int err = errno;
-    return ErrnoError("open " + path, err, err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kInternal);
+    return ErrnoError("open " + path, err,
+                      err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kInternal);
   }
   std::string out;
   char buf[65536];
@@ -61,8 +62,8 @@ Result<std::string> ReadFile(const std::string& path, size_t max_bytes) {
     }
     if (n == 0) break;
     if (out.size() + static_cast<size_t>(n) > max_bytes)
-      return MakeError(ErrorCode::kInvalidArgument, "read " + path + ": larger than " +
-                                                        std::to_string(max_bytes) + " bytes");
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "read " + path + ": larger than " + std::to_string(max_bytes) + " bytes");
     out.append(buf, static_cast<size_t>(n));
   }
   return out;

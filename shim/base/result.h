@@ -33,7 +33,9 @@ struct Error {
   Error Wrap(const std::string& what) const { return Error{code, what + ": " + message}; }
 };
 
-inline Error MakeError(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+inline Error MakeError(ErrorCode code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 // "<operation> <object>: <strerror(err)>" as the convention asks; code kInternal unless given.
 Error ErrnoError(const std::string& operation, int err, ErrorCode code = ErrorCode::kInternal);
@@ -41,7 +43,7 @@ Error ErrnoError(const std::string& operation, int err, ErrorCode code = ErrorCo
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like expected
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design, like expected
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
@@ -80,8 +82,8 @@ class [[nodiscard]] Status {
 }  // namespace airlock
 
 // Early return of the error of a Result/Status expression.
-#define AIRLOCK_RETURN_IF_ERROR(expr)          \
-  do {                                         \
-    auto airlock_status_ = (expr);             \
+#define AIRLOCK_RETURN_IF_ERROR(expr)                          \
+  do {                                                         \
+    auto airlock_status_ = (expr);                             \
     if (!airlock_status_.ok()) return airlock_status_.error(); \
   } while (0)

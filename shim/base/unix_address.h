@@ -24,7 +24,8 @@ struct UnixPath {
 // `proc_pid` names the process whose descriptor table resolves the path: "self" for our own
 // use, or our pid in decimal when another process (runc's --console-socket) connects to it.
 // Returns false with errno set on failure.
-inline bool ShortUnixPath(const std::string& path, UnixPath* out, const std::string& proc_pid = "self") {
+inline bool ShortUnixPath(const std::string& path, UnixPath* out,
+                          const std::string& proc_pid = "self") {
   constexpr size_t kMax = sizeof(sockaddr_un::sun_path) - 1;
   out->dir.reset();
   out->path = path;

@@ -1,10 +1,10 @@
 #include "shim/config/config.h"
 
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <functional>
 #include <map>
-#include <toml++/toml.h>
 
 namespace airlock {
 namespace {
@@ -15,7 +15,8 @@ using Setter = std::function<Status(const toml::node&, const std::string& key)>;
 Setter String(std::string* out) {
   return [out](const toml::node& n, const std::string& key) -> Status {
     auto v = n.value<std::string>();
-    if (!v) return MakeError(ErrorCode::kInvalidArgument, "config key " + key + ": expected a string");
+    if (!v)
+      return MakeError(ErrorCode::kInvalidArgument, "config key " + key + ": expected a string");
     *out = *v;
     return Status::Ok();
   };
@@ -26,9 +27,9 @@ Setter Integer(T* out, int64_t min, int64_t max) {
   return [out, min, max](const toml::node& n, const std::string& key) -> Status {
     auto v = n.value<int64_t>();
     if (!v || *v < min || *v > max)
-      return MakeError(ErrorCode::kInvalidArgument, "config key " + key + ": expected an integer in [" +
-                                                        std::to_string(min) + ", " +
-                                                        std::to_string(max) + "]");
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "config key " + key + ": expected an integer in [" + std::to_string(min) +
+                           ", " + std::to_string(max) + "]");
     *out = static_cast<T>(*v);
     return Status::Ok();
   };
@@ -103,14 +104,16 @@ Status FinalizeConfig(Config& c, const std::string& self_dir) {
     c.runtime.seccomp_profile =
         ::access(beside.c_str(), R_OK) == 0 ? beside : "/etc/airlock/seccomp-default.json";
   }
-  for (auto [name, value] : {std::pair{"address", &c.address}, {"root", &c.root}, {"state", &c.state}}) {
+  for (auto [name, value] :
+       {std::pair{"address", &c.address}, {"root", &c.root}, {"state", &c.state}}) {
     if (!IsAbsolute(*value))
       return MakeError(ErrorCode::kInvalidArgument,
                        std::string(name) + " \"" + *value + "\" is not an absolute path");
   }
   if (c.runtime.cgroup_driver != "cgroupfs" && c.runtime.cgroup_driver != "systemd")
-    return MakeError(ErrorCode::kInvalidArgument, "runtime.cgroup_driver \"" + c.runtime.cgroup_driver +
-                                                      "\": expected cgroupfs or systemd");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "runtime.cgroup_driver \"" + c.runtime.cgroup_driver + "\": expected cgroupfs or systemd");
   if (!IsAbsolute(c.runtime.cgroup_parent))
     return MakeError(ErrorCode::kInvalidArgument,
                      "runtime.cgroup_parent \"" + c.runtime.cgroup_parent + "\" is not absolute");

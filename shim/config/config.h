@@ -10,13 +10,13 @@
 namespace airlock {
 
 struct RuntimeSection {
-  std::string binary = "runc";          // path or name looked up in PATH
+  std::string binary = "runc";             // path or name looked up in PATH
   std::string cgroup_driver = "cgroupfs";  // cgroupfs | systemd
   std::string cgroup_parent = "/airlock";  // used when the pod gives none
-  std::string monitor_path;             // airlock-monitor; default: next to airlockd
-  std::string pause_path;               // airlock-pause; default: next to airlockd
-  std::string seccomp_profile;          // RuntimeDefault profile (OCI JSON)
-  int stop_kill_grace_seconds = 10;     // after SIGKILL, how long StopContainer waits
+  std::string monitor_path;                // airlock-monitor; default: next to airlockd
+  std::string pause_path;                  // airlock-pause; default: next to airlockd
+  std::string seccomp_profile;             // RuntimeDefault profile (OCI JSON)
+  int stop_kill_grace_seconds = 10;        // after SIGKILL, how long StopContainer waits
 };
 
 struct ImageSection {
@@ -37,8 +37,8 @@ struct StreamingSection {
 
 struct Config {
   std::string address = "/run/airlock/airlock.sock";
-  std::string root = "/var/lib/airlock";   // persistent state
-  std::string state = "/run/airlock";      // volatile state
+  std::string root = "/var/lib/airlock";  // persistent state
+  std::string state = "/run/airlock";     // volatile state
   std::string log_level = "info";
   RuntimeSection runtime;
   ImageSection image;

@@ -23,12 +23,15 @@ namespace {
 Status ValidateContainerConfig(const v1::ContainerConfig& c) {
   if (c.metadata().name().empty())
     return MakeError(ErrorCode::kInvalidArgument, "config.metadata.name is required");
-  if (c.image().image().empty()) return MakeError(ErrorCode::kInvalidArgument, "config.image.image is required");
+  if (c.image().image().empty())
+    return MakeError(ErrorCode::kInvalidArgument, "config.image.image is required");
   if (!c.log_path().empty() && c.log_path()[0] == '/')
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "config.log_path \"" + c.log_path() + "\" must be relative to the pod's log_directory");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "config.log_path \"" + c.log_path() + "\" must be relative to the pod's log_directory");
   if (c.log_path().find("..") != std::string::npos)
-    return MakeError(ErrorCode::kInvalidArgument, "config.log_path \"" + c.log_path() + "\" contains \"..\"");
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "config.log_path \"" + c.log_path() + "\" contains \"..\"");
   return Status::Ok();
 }
 
@@ -37,7 +40,8 @@ int StopSignal(const v1::ContainerConfig& c, const std::string& image_signal) {
   if (c.stop_signal() != v1::RUNTIME_DEFAULT) {
     const std::string name = v1::Signal_Name(c.stop_signal());
     for (int sig = 1; sig < NSIG; ++sig)
-      if (const char* abbrev = sigabbrev_np(sig); abbrev && name == std::string("SIG") + abbrev) return sig;
+      if (const char* abbrev = sigabbrev_np(sig); abbrev && name == std::string("SIG") + abbrev)
+        return sig;
   }
   std::string s = image_signal;
   if (s.rfind("SIG", 0) == 0) s = s.substr(3);
@@ -62,7 +66,8 @@ Result<std::string> RuntimeManager::CreateContainer(const std::string& sandbox_i
   if (!SandboxReady(sb))
     return MakeError(ErrorCode::kFailedPrecondition, "pod sandbox " + sb.id + " is not ready");
   auto image = deps_.images->Resolve(config.image().image());
-  if (!image.ok()) return image.error().Wrap("config.image.image \"" + config.image().image() + "\"");
+  if (!image.ok())
+    return image.error().Wrap("config.image.image \"" + config.image().image() + "\"");
 
   auto id = NewId();
   if (!id.ok()) return id.error();
@@ -101,7 +106,8 @@ Result<std::string> RuntimeManager::CreateContainer(const std::string& sandbox_i
     std::string dir = std::filesystem::path(rec->log_path).parent_path().string();
     if (Status st = MakeDirs(dir, 0755); !st.ok()) return fail(st.error());
   }
-  if (Status st = MountRootfs(image->layer_dirs, rec->layer_dir, rootfs); !st.ok()) return fail(st.error());
+  if (Status st = MountRootfs(image->layer_dirs, rec->layer_dir, rootfs); !st.ok())
+    return fail(st.error());
 
   oci::ContainerSpecInput in;
   in.container_id = *id;
@@ -113,8 +119,9 @@ Result<std::string> RuntimeManager::CreateContainer(const std::string& sandbox_i
   in.rootfs_path = rootfs;
   in.sandbox_pid = sb.pid;
   const std::string& pod_parent = sb.config.linux().cgroup_parent();
-  in.cgroups_path = oci::CgroupsPathFor(pod_parent.empty() ? deps_.config->runtime.cgroup_parent : pod_parent,
-                                        *id, host_.systemd_cgroup);
+  in.cgroups_path =
+      oci::CgroupsPathFor(pod_parent.empty() ? deps_.config->runtime.cgroup_parent : pod_parent,
+                          *id, host_.systemd_cgroup);
   in.hostname_path = sb.bundle_dir + "/hostname";
   in.resolv_conf_path = sb.bundle_dir + "/resolv.conf";
   in.seccomp_profile_path = deps_.config->runtime.seccomp_profile;
@@ -135,7 +142,8 @@ Result<std::string> RuntimeManager::CreateContainer(const std::string& sandbox_i
   mon.tty = config.tty();
   mon.stdin = config.stdin();
   mon.stdin_once = config.stdin_once();
-  auto init = CreateInRuntime(spec->dump(2), mon, "container " + config.metadata().name(), &created);
+  auto init =
+      CreateInRuntime(spec->dump(2), mon, "container " + config.metadata().name(), &created);
   if (!init.ok()) return fail(init.error());
   rec->pid = init->pid;
   rec->pid_start_time = init->start_time;
@@ -144,7 +152,8 @@ Result<std::string> RuntimeManager::CreateContainer(const std::string& sandbox_i
     std::lock_guard<std::mutex> lock(mu_);
     containers_[*id] = rec;
   }
-  spdlog::info("msg=\"container created\" id={} name={} image={} pid={}", *id, name, image->id, rec->pid);
+  spdlog::info("msg=\"container created\" id={} name={} image={} pid={}", *id, name, image->id,
+               rec->pid);
   return *id;
 }
 
@@ -156,7 +165,8 @@ Status RuntimeManager::StartContainer(const std::string& id) {
   if (rec.started_at != 0)
     return MakeError(ErrorCode::kFailedPrecondition,
                      "container " + rec.id + " is " +
-                         (StateOf(rec) == v1::CONTAINER_RUNNING ? "already running" : "already started and exited"));
+                         (StateOf(rec) == v1::CONTAINER_RUNNING ? "already running"
+                                                                : "already started and exited"));
   // Record the start first: once `start` runs the process may exit at any moment.
   rec.started_at = deps_.clock->WallNanos();
   if (Status st = deps_.runtime->Start(rec.id); !st.ok()) {
@@ -190,16 +200,21 @@ Status RuntimeManager::StopInit(ContainerRecord& c, int64_t timeout_seconds) {
   auto image = deps_.images->Resolve(c.image_id);
   int sig = StopSignal(c.config, image.ok() ? image->config.stop_signal : "");
   if (timeout_seconds > 0) {
-    if (Status st = deps_.runtime->Kill(c.id, sig, /*all=*/false); !st.ok() && StateOf(c) == v1::CONTAINER_RUNNING)
+    if (Status st = deps_.runtime->Kill(c.id, sig, /*all=*/false);
+        !st.ok() && StateOf(c) == v1::CONTAINER_RUNNING)
       return st.error().Wrap("stop container " + c.id);
-    if (OciRuntime::WaitExit(c.state_dir, std::chrono::seconds(timeout_seconds)).ok()) return Status::Ok();
-    spdlog::info("msg=\"container ignored its stop signal; killing\" id={} signal={} timeout={}s", c.id, sig,
-                 timeout_seconds);
+    if (OciRuntime::WaitExit(c.state_dir, std::chrono::seconds(timeout_seconds)).ok())
+      return Status::Ok();
+    spdlog::info("msg=\"container ignored its stop signal; killing\" id={} signal={} timeout={}s",
+                 c.id, sig, timeout_seconds);
   }
-  if (Status st = deps_.runtime->Kill(c.id, SIGKILL, /*all=*/true); !st.ok() && StateOf(c) == v1::CONTAINER_RUNNING)
+  if (Status st = deps_.runtime->Kill(c.id, SIGKILL, /*all=*/true);
+      !st.ok() && StateOf(c) == v1::CONTAINER_RUNNING)
     return st.error().Wrap("kill container " + c.id);
-  auto exit = OciRuntime::WaitExit(c.state_dir, std::chrono::seconds(deps_.config->runtime.stop_kill_grace_seconds));
-  if (!exit.ok() && StateOf(c) == v1::CONTAINER_RUNNING) return exit.error().Wrap("stop container " + c.id);
+  auto exit = OciRuntime::WaitExit(
+      c.state_dir, std::chrono::seconds(deps_.config->runtime.stop_kill_grace_seconds));
+  if (!exit.ok() && StateOf(c) == v1::CONTAINER_RUNNING)
+    return exit.error().Wrap("stop container " + c.id);
   return Status::Ok();
 }
 
@@ -214,7 +229,8 @@ Status RuntimeManager::RemoveContainerLocked(ContainerRecord& c) {
   // CRI: a running container is stopped forcibly first.
   AIRLOCK_RETURN_IF_ERROR(StopContainerLocked(c, 0));
   Status st = deps_.runtime->Delete(c.id, /*force=*/true);
-  if (!st.ok() && st.error().code != ErrorCode::kNotFound) return st.error().Wrap("remove container " + c.id);
+  if (!st.ok() && st.error().code != ErrorCode::kNotFound)
+    return st.error().Wrap("remove container " + c.id);
   CleanupContainerFiles(c);
   AIRLOCK_RETURN_IF_ERROR(store_.DeleteContainer(c.id));
   std::lock_guard<std::mutex> lock(mu_);
@@ -238,8 +254,10 @@ Status RuntimeManager::RemoveContainer(const std::string& id) {
 }
 
 void RuntimeManager::CleanupContainerFiles(const ContainerRecord& c) {
-  for (const Status& st : {UnmountRootfs(c.bundle_dir + "/rootfs"), RemoveTree(c.bundle_dir), RemoveTree(c.layer_dir)})
-    if (!st.ok()) spdlog::warn("msg=\"cleanup failed\" container={} error=\"{}\"", c.id, st.error().message);
+  for (const Status& st :
+       {UnmountRootfs(c.bundle_dir + "/rootfs"), RemoveTree(c.bundle_dir), RemoveTree(c.layer_dir)})
+    if (!st.ok())
+      spdlog::warn("msg=\"cleanup failed\" container={} error=\"{}\"", c.id, st.error().message);
 }
 
 Status RuntimeManager::ReopenContainerLog(const std::string& id) {

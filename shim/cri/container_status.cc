@@ -21,7 +21,8 @@ bool LabelsMatch(const google::protobuf::Map<std::string, std::string>& labels,
 
 }  // namespace
 
-Result<v1::ContainerStatusResponse> RuntimeManager::ContainerStatus(const std::string& id, bool verbose) {
+Result<v1::ContainerStatusResponse> RuntimeManager::ContainerStatus(const std::string& id,
+                                                                    bool verbose) {
   auto found = FindContainer(id);
   if (!found.ok()) return found.error();
   const ContainerRecord& c = **found;
@@ -64,7 +65,8 @@ Result<v1::ContainerStatusResponse> RuntimeManager::ContainerStatus(const std::s
                            {"bundle", c.bundle_dir},
                            {"runtime", deps_.config->runtime.binary}};
     auto spec = ReadFile(c.bundle_dir + "/config.json", 4 << 20);
-    if (spec.ok()) info["runtimeSpec"] = nlohmann::json::parse(*spec, nullptr, /*allow_exceptions=*/false);
+    if (spec.ok())
+      info["runtimeSpec"] = nlohmann::json::parse(*spec, nullptr, /*allow_exceptions=*/false);
     (*resp.mutable_info())["info"] = info.dump();
   }
   return resp;
@@ -79,7 +81,8 @@ std::vector<v1::Container> RuntimeManager::ListContainers(const v1::ContainerFil
   std::vector<v1::Container> out;
   for (const auto& c : all) {
     if (!filter.id().empty() && c->id.rfind(filter.id(), 0) != 0) continue;
-    if (!filter.pod_sandbox_id().empty() && c->sandbox_id.rfind(filter.pod_sandbox_id(), 0) != 0) continue;
+    if (!filter.pod_sandbox_id().empty() && c->sandbox_id.rfind(filter.pod_sandbox_id(), 0) != 0)
+      continue;
     if (!LabelsMatch(c->config.labels(), filter.label_selector())) continue;
     v1::ContainerState state = StateOf(*c);
     if (filter.has_state() && filter.state().state() != state) continue;

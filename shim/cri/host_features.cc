@@ -20,7 +20,8 @@ oci::HostFeatures DetectHostFeatures() {
   host.apparmor_enabled = apparmor.ok() && !apparmor->empty() && (*apparmor)[0] == 'Y';
   // Lowering oom_score_adj below our own value needs CAP_SYS_RESOURCE; without it runc
   // fails the whole container, so the floor is our own value.
-  bool can_lower = caps.ok() && std::find(caps->begin(), caps->end(), "CAP_SYS_RESOURCE") != caps->end();
+  bool can_lower =
+      caps.ok() && std::find(caps->begin(), caps->end(), "CAP_SYS_RESOURCE") != caps->end();
   if (can_lower) {
     host.min_oom_score_adj = -1000;
   } else {

@@ -31,7 +31,8 @@ Result<std::string> NewId() {
 
 Result<uint64_t> ProcessStartTime(int pid) {
   auto stat = ReadFile("/proc/" + std::to_string(pid) + "/stat", 4096);
-  if (!stat.ok()) return MakeError(ErrorCode::kNotFound, "process " + std::to_string(pid) + " is gone");
+  if (!stat.ok())
+    return MakeError(ErrorCode::kNotFound, "process " + std::to_string(pid) + " is gone");
   auto parsed = nsenter::ParseProcStat(*stat);
   if (!parsed.ok()) return parsed.error();
   // A zombie has exited; it only waits for its parent to reap it.

@@ -9,7 +9,8 @@
 namespace airlock {
 
 inline std::string SandboxName(const runtime::v1::PodSandboxMetadata& pod) {
-  return pod.name() + "_" + pod.namespace_() + "_" + pod.uid() + "_" + std::to_string(pod.attempt());
+  return pod.name() + "_" + pod.namespace_() + "_" + pod.uid() + "_" +
+         std::to_string(pod.attempt());
 }
 
 inline std::string ContainerName(const runtime::v1::ContainerMetadata& c,

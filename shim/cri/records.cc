@@ -20,7 +20,8 @@ std::string ProtoToJson(const google::protobuf::Message& m) {
 
 Status ProtoFromJson(const std::string& text, google::protobuf::Message* m) {
   auto st = google::protobuf::util::JsonStringToMessage(text, m);
-  if (!st.ok()) return MakeError(ErrorCode::kInternal, "decode " + m->GetTypeName() + ": " + st.ToString());
+  if (!st.ok())
+    return MakeError(ErrorCode::kInternal, "decode " + m->GetTypeName() + ": " + st.ToString());
   return Status::Ok();
 }
 

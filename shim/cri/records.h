@@ -18,12 +18,12 @@ struct SandboxRecord {
   std::string id;
   runtime::v1::PodSandboxConfig config;
   std::string runtime_handler;
-  int64_t created_at = 0;  // ns since epoch
-  bool stopped = false;    // StopPodSandbox was called (or the infra process died)
-  pid_t pid = 0;           // infra (pause) process, host pid
+  int64_t created_at = 0;       // ns since epoch
+  bool stopped = false;         // StopPodSandbox was called (or the infra process died)
+  pid_t pid = 0;                // infra (pause) process, host pid
   uint64_t pid_start_time = 0;  // /proc/<pid>/stat field 22, pins `pid` against reuse
-  std::string bundle_dir;  // volatile: config.json, rootfs, hostname, resolv.conf
-  std::string state_dir;   // volatile: monitor files
+  std::string bundle_dir;       // volatile: config.json, rootfs, hostname, resolv.conf
+  std::string state_dir;        // volatile: monitor files
 
   // Serialises lifecycle operations on this sandbox (not persisted).
   std::mutex op_mu;
@@ -41,9 +41,9 @@ struct ContainerRecord {
   pid_t pid = 0;           // init process, host pid
   uint64_t pid_start_time = 0;
   bool privileged = false;  // the exec policy (issue #6) gates on this
-  std::string bundle_dir;  // volatile: config.json, rootfs mount point
-  std::string state_dir;   // volatile: monitor files (pid, exit, ctl)
-  std::string layer_dir;   // persistent: overlay upper/ and work/
+  std::string bundle_dir;   // volatile: config.json, rootfs mount point
+  std::string state_dir;    // volatile: monitor files (pid, exit, ctl)
+  std::string layer_dir;    // persistent: overlay upper/ and work/
 
   std::mutex op_mu;
 };

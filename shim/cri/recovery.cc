@@ -22,14 +22,16 @@ void RuntimeManager::Recover() {
   for (auto& c : containers) {
     auto sb = sandboxes_.find(c->sandbox_id);
     if (sb == sandboxes_.end()) {
-      spdlog::warn("msg=\"container of an unknown pod sandbox\" container={} sandbox={}", c->id, c->sandbox_id);
+      spdlog::warn("msg=\"container of an unknown pod sandbox\" container={} sandbox={}", c->id,
+                   c->sandbox_id);
     } else {
       names_[ContainerName(c->config.metadata(), sb->second->config.metadata())] = c->id;
     }
     std::string id = c->id;
     containers_[id] = std::shared_ptr<ContainerRecord>(std::move(c));
   }
-  spdlog::info("msg=\"state recovered\" sandboxes={} containers={}", sandboxes_.size(), containers_.size());
+  spdlog::info("msg=\"state recovered\" sandboxes={} containers={}", sandboxes_.size(),
+               containers_.size());
 }
 
 }  // namespace airlock

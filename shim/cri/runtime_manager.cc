@@ -28,15 +28,18 @@ Result<std::unique_ptr<RuntimeManager>> RuntimeManager::Create(Deps deps) {
 template <typename Map>
 static auto FindByPrefix(Map& map, const std::string& key, const char* kind)
     -> Result<typename Map::mapped_type> {
-  if (key.empty()) return MakeError(ErrorCode::kInvalidArgument, std::string(kind) + " id is empty");
+  if (key.empty())
+    return MakeError(ErrorCode::kInvalidArgument, std::string(kind) + " id is empty");
   if (auto it = map.find(key); it != map.end()) return it->second;
   typename Map::mapped_type found;
   for (auto it = map.lower_bound(key); it != map.end() && it->first.rfind(key, 0) == 0; ++it) {
     if (found)
-      return MakeError(ErrorCode::kNotFound, std::string(kind) + " id prefix \"" + key + "\" is ambiguous");
+      return MakeError(ErrorCode::kNotFound,
+                       std::string(kind) + " id prefix \"" + key + "\" is ambiguous");
     found = it->second;
   }
-  if (!found) return MakeError(ErrorCode::kNotFound, std::string(kind) + " \"" + key + "\" not found");
+  if (!found)
+    return MakeError(ErrorCode::kNotFound, std::string(kind) + " \"" + key + "\" not found");
   return found;
 }
 
@@ -50,7 +53,8 @@ Result<RuntimeManager::ContainerPtr> RuntimeManager::FindContainer(const std::st
   return FindByPrefix(containers_, id, "container");
 }
 
-std::vector<RuntimeManager::ContainerPtr> RuntimeManager::ContainersOf(const std::string& sandbox_id) {
+std::vector<RuntimeManager::ContainerPtr> RuntimeManager::ContainersOf(
+    const std::string& sandbox_id) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<ContainerPtr> out;
   for (const auto& [id, c] : containers_)

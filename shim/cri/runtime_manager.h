@@ -41,7 +41,8 @@ class RuntimeManager {
                                     const std::string& runtime_handler);
   Status StopPodSandbox(const std::string& id);
   Status RemovePodSandbox(const std::string& id);
-  Result<runtime::v1::PodSandboxStatusResponse> PodSandboxStatus(const std::string& id, bool verbose);
+  Result<runtime::v1::PodSandboxStatusResponse> PodSandboxStatus(const std::string& id,
+                                                                 bool verbose);
   std::vector<runtime::v1::PodSandbox> ListPodSandbox(const runtime::v1::PodSandboxFilter& filter);
 
   // Containers.

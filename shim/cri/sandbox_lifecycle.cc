@@ -21,10 +21,12 @@ namespace {
 
 Status ValidateSandboxConfig(const v1::PodSandboxConfig& config) {
   const auto& md = config.metadata();
-  if (md.name().empty()) return MakeError(ErrorCode::kInvalidArgument, "config.metadata.name is required");
+  if (md.name().empty())
+    return MakeError(ErrorCode::kInvalidArgument, "config.metadata.name is required");
   if (md.namespace_().empty())
     return MakeError(ErrorCode::kInvalidArgument, "config.metadata.namespace is required");
-  if (md.uid().empty()) return MakeError(ErrorCode::kInvalidArgument, "config.metadata.uid is required");
+  if (md.uid().empty())
+    return MakeError(ErrorCode::kInvalidArgument, "config.metadata.uid is required");
   if (!config.log_directory().empty() && config.log_directory()[0] != '/')
     return MakeError(ErrorCode::kInvalidArgument,
                      "config.log_directory \"" + config.log_directory() + "\" is not absolute");
@@ -58,8 +60,9 @@ Result<std::string> RuntimeManager::RunPodSandbox(const v1::PodSandboxConfig& co
   AIRLOCK_RETURN_IF_ERROR(ValidateSandboxConfig(config));
   if (!runtime_handler.empty() && runtime_handler != "runc" &&
       runtime_handler != deps_.config->runtime.binary)
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "runtime_handler \"" + runtime_handler + "\" is not configured (airlock has one: \"\")");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "runtime_handler \"" + runtime_handler + "\" is not configured (airlock has one: \"\")");
   auto id = NewId();
   if (!id.ok()) return id.error();
   const std::string name = SandboxName(config.metadata());
@@ -119,7 +122,8 @@ Result<std::string> RuntimeManager::RunPodSandbox(const v1::PodSandboxConfig& co
   mon.bundle = rec->bundle_dir;
   mon.state_dir = rec->state_dir;
   mon.log_path = "/dev/null";
-  auto init = CreateInRuntime(spec->dump(2), mon, "pod sandbox " + config.metadata().name(), &created);
+  auto init =
+      CreateInRuntime(spec->dump(2), mon, "pod sandbox " + config.metadata().name(), &created);
   if (!init.ok()) return fail(init.error());
   if (Status st = deps_.runtime->Start(*id); !st.ok())
     return fail(st.error().Wrap("start pod sandbox " + config.metadata().name()));
@@ -142,9 +146,12 @@ Status RuntimeManager::StopSandboxLocked(SandboxRecord& s) {
   }
   if (ProcessAlive(s.pid, s.pid_start_time)) {
     Status st = deps_.runtime->Kill(s.id, SIGKILL, /*all=*/true);
-    if (!st.ok() && ProcessAlive(s.pid, s.pid_start_time)) return st.error().Wrap("stop pod sandbox " + s.id);
-    auto exit = OciRuntime::WaitExit(s.state_dir, std::chrono::seconds(deps_.config->runtime.stop_kill_grace_seconds));
-    if (!exit.ok() && ProcessAlive(s.pid, s.pid_start_time)) return exit.error().Wrap("stop pod sandbox " + s.id);
+    if (!st.ok() && ProcessAlive(s.pid, s.pid_start_time))
+      return st.error().Wrap("stop pod sandbox " + s.id);
+    auto exit = OciRuntime::WaitExit(
+        s.state_dir, std::chrono::seconds(deps_.config->runtime.stop_kill_grace_seconds));
+    if (!exit.ok() && ProcessAlive(s.pid, s.pid_start_time))
+      return exit.error().Wrap("stop pod sandbox " + s.id);
   }
   if (!s.stopped) {
     s.stopped = true;
@@ -172,7 +179,8 @@ Status RuntimeManager::RemovePodSandbox(const std::string& id) {
     AIRLOCK_RETURN_IF_ERROR(RemoveContainerLocked(*c));
   }
   Status st = deps_.runtime->Delete(rec.id, /*force=*/true);
-  if (!st.ok() && st.error().code != ErrorCode::kNotFound) return st.error().Wrap("remove pod sandbox " + rec.id);
+  if (!st.ok() && st.error().code != ErrorCode::kNotFound)
+    return st.error().Wrap("remove pod sandbox " + rec.id);
   CleanupSandboxFiles(rec);
   AIRLOCK_RETURN_IF_ERROR(store_.DeleteSandbox(rec.id));
   {
@@ -189,7 +197,8 @@ void RuntimeManager::CleanupSandboxFiles(const SandboxRecord& s) {
     spdlog::warn("msg=\"cleanup failed\" sandbox={} error=\"{}\"", s.id, st.error().message);
 }
 
-Result<v1::PodSandboxStatusResponse> RuntimeManager::PodSandboxStatus(const std::string& id, bool verbose) {
+Result<v1::PodSandboxStatusResponse> RuntimeManager::PodSandboxStatus(const std::string& id,
+                                                                      bool verbose) {
   auto s = FindSandbox(id);
   if (!s.ok()) return s.error();
   const SandboxRecord& rec = **s;
@@ -208,7 +217,8 @@ Result<v1::PodSandboxStatusResponse> RuntimeManager::PodSandboxStatus(const std:
   st->set_runtime_handler(rec.runtime_handler);
   resp.set_timestamp(deps_.clock->WallNanos());
   if (verbose) {
-    nlohmann::json info = {{"pid", rec.pid}, {"bundle", rec.bundle_dir}, {"runtime", deps_.config->runtime.binary}};
+    nlohmann::json info = {
+        {"pid", rec.pid}, {"bundle", rec.bundle_dir}, {"runtime", deps_.config->runtime.binary}};
     (*resp.mutable_info())["info"] = info.dump();
   }
   return resp;

@@ -22,7 +22,8 @@ class StateStore {
   // Records that fail to decode are skipped and named in `errors` rather than failing
   // the daemon's start.
   std::vector<std::unique_ptr<SandboxRecord>> LoadSandboxes(std::vector<std::string>* errors) const;
-  std::vector<std::unique_ptr<ContainerRecord>> LoadContainers(std::vector<std::string>* errors) const;
+  std::vector<std::unique_ptr<ContainerRecord>> LoadContainers(
+      std::vector<std::string>* errors) const;
 
  private:
   explicit StateStore(std::string root) : root_(std::move(root)) {}

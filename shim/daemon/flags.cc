@@ -36,7 +36,8 @@ Result<DaemonFlags> ParseDaemonFlags(const std::vector<std::string>& args) {
         *out = value;
         return Status::Ok();
       }
-      if (i + 1 >= args.size()) return MakeError(ErrorCode::kInvalidArgument, "flag " + arg + " needs a value");
+      if (i + 1 >= args.size())
+        return MakeError(ErrorCode::kInvalidArgument, "flag " + arg + " needs a value");
       *out = args[++i];
       return Status::Ok();
     };
@@ -67,10 +68,12 @@ Result<DaemonFlags> ParseDaemonFlags(const std::vector<std::string>& args) {
       char* end = nullptr;
       long port = std::strtol(v.c_str(), &end, 10);
       if (v.empty() || *end != '\0' || port < 0 || port > 65535)
-        return MakeError(ErrorCode::kInvalidArgument, "flag --stream-port \"" + v + "\": expected 0..65535");
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "flag --stream-port \"" + v + "\": expected 0..65535");
       f.stream_port = static_cast<int>(port);
     } else {
-      return MakeError(ErrorCode::kInvalidArgument, "unknown flag \"" + args[i] + "\" (see --help)");
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "unknown flag \"" + args[i] + "\" (see --help)");
     }
   }
   return f;

@@ -1,6 +1,8 @@
 // airlockd: load config, open the stores, serve CRI on a unix socket until SIGTERM/SIGINT.
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,12 +12,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <grpcpp/grpcpp.h>
-#include <spdlog/spdlog.h>
 
 #include "shim/base/file_util.h"
 #include "shim/base/logging.h"
 #include "shim/base/unique_fd.h"
+#include "shim/base/work_pool.h"
 #include "shim/config/config.h"
 #include "shim/cri/runtime_manager.h"
 #include "shim/daemon/flags.h"
@@ -26,7 +27,6 @@
 #include "shim/runtime/oci_runtime.h"
 #include "shim/server/image_service.h"
 #include "shim/server/runtime_service.h"
-#include "shim/base/work_pool.h"
 
 namespace airlock {
 namespace {
@@ -84,15 +84,18 @@ Status PrepareSocketPath(const std::string& address) {
   struct stat st;
   if (::lstat(address.c_str(), &st) != 0) return Status::Ok();
   if (!S_ISSOCK(st.st_mode))
-    return MakeError(ErrorCode::kFailedPrecondition, "address " + address + " exists and is not a socket");
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "address " + address + " exists and is not a socket");
   UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un sun{};
   sun.sun_family = AF_UNIX;
   if (address.size() >= sizeof sun.sun_path)
-    return MakeError(ErrorCode::kInvalidArgument, "address " + address + " is too long for a unix socket");
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "address " + address + " is too long for a unix socket");
   std::memcpy(sun.sun_path, address.c_str(), address.size() + 1);
   if (::connect(probe.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0)
-    return MakeError(ErrorCode::kFailedPrecondition, "address " + address + " is in use by a running server");
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "address " + address + " is in use by a running server");
   ::unlink(address.c_str());
   return Status::Ok();
 }
@@ -152,7 +155,8 @@ int Run(int argc, char** argv) {
   rc.systemd_cgroup = config->runtime.cgroup_driver == "systemd";
   OciRuntime runtime(rc);
 
-  auto manager = RuntimeManager::Create({&*config, images->get(), &runtime, &SystemClock::Instance()});
+  auto manager =
+      RuntimeManager::Create({&*config, images->get(), &runtime, &SystemClock::Instance()});
   if (!manager.ok()) return fail(manager.error());
 
   ExecSyncRunner::Options exec_options;
@@ -177,10 +181,12 @@ int Run(int argc, char** argv) {
   mode_t old_umask = ::umask(0177);  // the socket is created 0600: root-only, like containerd's
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ::umask(old_umask);
-  if (!server) return fail(MakeError(ErrorCode::kUnavailable, "listen on " + config->address + " failed"));
+  if (!server)
+    return fail(MakeError(ErrorCode::kUnavailable, "listen on " + config->address + " failed"));
   ::chmod(config->address.c_str(), 0600);
   spdlog::info("msg=\"airlockd serving\" version={} address={} root={} state={} runtime={}",
-               AIRLOCK_VERSION, config->address, config->root, config->state, config->runtime.binary);
+               AIRLOCK_VERSION, config->address, config->root, config->state,
+               config->runtime.binary);
   if (Status st = notifier.Notify("READY=1"); !st.ok())
     spdlog::warn("msg=\"{}\"", st.error().message);
 

@@ -28,7 +28,9 @@ Result<std::string> RunFromReadOnlyExe(const std::string& state_dir, char** argv
   std::error_code ec;
   if (ExeIsReadOnly()) {
     const char* original = std::getenv(kOriginalDirEnv);
-    std::string dir = original ? original : std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
+    std::string dir =
+        original ? original
+                 : std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
     ::unsetenv(kOriginalDirEnv);  // not for the processes we start
     return dir;
   }
@@ -45,8 +47,8 @@ Result<std::string> RunFromReadOnlyExe(const std::string& state_dir, char** argv
   placeholder.reset();
   if (::mount("/proc/self/exe", target.c_str(), nullptr, MS_BIND, nullptr) != 0)
     return ErrnoError("bind-mount airlockd's binary at " + target, errno);
-  if (::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-              nullptr) != 0) {
+  if (::mount(nullptr, target.c_str(), nullptr,
+              MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
     int err = errno;
     ::umount2(target.c_str(), MNT_DETACH);
     return ErrnoError("make " + target + " read-only", err);

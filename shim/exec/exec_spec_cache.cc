@@ -6,9 +6,8 @@
 
 namespace airlock {
 
-Result<std::shared_ptr<const nsenter::ExecSpec>> ExecSpecCache::Get(const std::string& container_id,
-                                                                   uint64_t start_time,
-                                                                   const std::string& config_path) {
+Result<std::shared_ptr<const nsenter::ExecSpec>> ExecSpecCache::Get(
+    const std::string& container_id, uint64_t start_time, const std::string& config_path) {
   Key key{container_id, start_time};
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -22,8 +22,8 @@ class ExecSpecCache {
   // Keyed by container id and init start time, so a re-created container never gets a
   // stale spec.
   Result<std::shared_ptr<const nsenter::ExecSpec>> Get(const std::string& container_id,
-                                                      uint64_t start_time,
-                                                      const std::string& config_path);
+                                                       uint64_t start_time,
+                                                       const std::string& config_path);
 
  private:
   using Key = std::pair<std::string, uint64_t>;

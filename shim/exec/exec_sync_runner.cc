@@ -58,7 +58,8 @@ struct ExecSyncRunner::Session {
   bool finished = false;
 };
 
-Result<std::unique_ptr<ExecSyncRunner>> ExecSyncRunner::Create(Options options, const Clock* clock) {
+Result<std::unique_ptr<ExecSyncRunner>> ExecSyncRunner::Create(Options options,
+                                                               const Clock* clock) {
   UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll) return ErrnoError("epoll_create1", errno);
   UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -66,8 +67,10 @@ Result<std::unique_ptr<ExecSyncRunner>> ExecSyncRunner::Create(Options options, 
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = UINT64_MAX;
-  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0) return ErrnoError("epoll_ctl eventfd", errno);
-  return std::unique_ptr<ExecSyncRunner>(new ExecSyncRunner(options, clock, std::move(epoll), std::move(wake)));
+  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) != 0)
+    return ErrnoError("epoll_ctl eventfd", errno);
+  return std::unique_ptr<ExecSyncRunner>(
+      new ExecSyncRunner(options, clock, std::move(epoll), std::move(wake)));
 }
 
 ExecSyncRunner::ExecSyncRunner(Options options, const Clock* clock, UniqueFd epoll, UniqueFd wake)
@@ -141,10 +144,12 @@ void ExecSyncRunner::Launch(std::shared_ptr<Session> s) {
       s->done(e);
     });
   };
-  if (s->cancelled) return fail(MakeError(ErrorCode::kUnavailable, "exec cancelled before it started"));
+  if (s->cancelled)
+    return fail(MakeError(ErrorCode::kUnavailable, "exec cancelled before it started"));
   auto spec = specs_.Get(s->target.container_id, s->target.start_time, s->target.config_path);
   if (!spec.ok()) return fail(spec.error());
-  auto target = nsenter::PinContainer(s->target.container_id, s->target.init_pid, s->target.start_time);
+  auto target =
+      nsenter::PinContainer(s->target.container_id, s->target.init_pid, s->target.start_time);
   if (!target.ok()) return fail(target.error());
 
   int out_pipe[2], err_pipe[2];
@@ -185,8 +190,8 @@ void ExecSyncRunner::Watch(Session& s) {
     ev.events = EPOLLIN;
     ev.data.u64 = EpollKey(s.handle, src);
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
-      spdlog::error("msg=\"exec: epoll_ctl failed\" container={} error=\"{}\"", s.target.container_id,
-                    ErrnoError("epoll_ctl", errno).message);
+      spdlog::error("msg=\"exec: epoll_ctl failed\" container={} error=\"{}\"",
+                    s.target.container_id, ErrnoError("epoll_ctl", errno).message);
   };
   add(s.out.get(), kStdout);
   add(s.err.get(), kStderr);
@@ -206,8 +211,9 @@ void ExecSyncRunner::OnReadable(Session& s, int which) {
       s.kept += keep;
       if (keep < static_cast<uint64_t>(n)) {
         if (s.discarded == 0)
-          spdlog::warn("msg=\"exec output over the limit; discarding the rest\" container={} limit={}",
-                       s.target.container_id, output_cap_);
+          spdlog::warn(
+              "msg=\"exec output over the limit; discarding the rest\" container={} limit={}",
+              s.target.container_id, output_cap_);
         s.discarded += static_cast<uint64_t>(n) - keep;
       }
       continue;
@@ -240,7 +246,8 @@ void ExecSyncRunner::Kill(Session& s, const char* why) {
   if (s.killed_because || s.exit_code) return;
   s.killed_because = why;
   if (Status st = s.proc->KillGroup(SIGKILL); !st.ok())
-    spdlog::warn("msg=\"exec: kill failed\" container={} error=\"{}\"", s.target.container_id, st.error().message);
+    spdlog::warn("msg=\"exec: kill failed\" container={} error=\"{}\"", s.target.container_id,
+                 st.error().message);
 }
 
 bool ExecSyncRunner::MaybeFinish(Session& s, bool drain_expired) {
@@ -248,9 +255,10 @@ bool ExecSyncRunner::MaybeFinish(Session& s, bool drain_expired) {
   bool drained = !s.out && !s.err;
   if (!drained && !drain_expired) return false;
   if (!drained)
-    spdlog::info("msg=\"exec: output still open after the process exited; not waiting longer\" container={} "
-                 "drain_ms={}",
-                 s.target.container_id, options_.drain_timeout.count());
+    spdlog::info(
+        "msg=\"exec: output still open after the process exited; not waiting longer\" container={} "
+        "drain_ms={}",
+        s.target.container_id, options_.drain_timeout.count());
   Complete(s);
   return true;
 }
@@ -261,12 +269,14 @@ void ExecSyncRunner::Complete(Session& s) {
     fd->reset();
   }
   s.finished = true;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_->Now() - s.started).count();
-  spdlog::info("msg=exec kind=sync container={} cmd=\"{}\" exit={} stdout_bytes={} stderr_bytes={} "
-               "discarded_bytes={} duration_ms={}{}",
-               s.target.container_id, Describe(s.argv), *s.exit_code, s.result.stdout_data.size(),
-               s.result.stderr_data.size(), s.discarded, ms,
-               s.killed_because ? std::string(" killed=\"") + s.killed_because + "\"" : "");
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_->Now() - s.started).count();
+  spdlog::info(
+      "msg=exec kind=sync container={} cmd=\"{}\" exit={} stdout_bytes={} stderr_bytes={} "
+      "discarded_bytes={} duration_ms={}{}",
+      s.target.container_id, Describe(s.argv), *s.exit_code, s.result.stdout_data.size(),
+      s.result.stderr_data.size(), s.discarded, ms,
+      s.killed_because ? std::string(" killed=\"") + s.killed_because + "\"" : "");
   std::shared_ptr<Session> keep;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -279,7 +289,8 @@ void ExecSyncRunner::Complete(Session& s) {
   // daemon's descriptors right after the reply sees none of this session's.
   s.proc.reset();
   if (s.killed_because && s.timeout_seconds > 0 && !s.cancelled) {
-    s.done(MakeError(ErrorCode::kDeadlineExceeded, "command \"" + Describe(s.argv) + "\" timed out after " +
+    s.done(MakeError(ErrorCode::kDeadlineExceeded, "command \"" + Describe(s.argv) +
+                                                       "\" timed out after " +
                                                        std::to_string(s.timeout_seconds) + "s"));
   } else if (s.cancelled) {
     s.done(MakeError(ErrorCode::kUnavailable, "exec cancelled by the caller"));
@@ -302,7 +313,8 @@ void ExecSyncRunner::Loop() {
         if (s->proc && !s->finished) live.push_back(s);
     }
     for (const auto& s : live) {
-      std::optional<Clock::TimePoint> t = s->exit_code ? s->drain_deadline : (s->killed_because ? std::nullopt : s->deadline);
+      std::optional<Clock::TimePoint> t =
+          s->exit_code ? s->drain_deadline : (s->killed_because ? std::nullopt : s->deadline);
       if (!t) continue;
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*t - now).count() + 1;
       if (ms < 0) ms = 0;
@@ -310,7 +322,8 @@ void ExecSyncRunner::Loop() {
     }
     int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), timeout_ms);
     if (n < 0 && errno != EINTR) {
-      spdlog::critical("msg=\"exec loop: epoll_wait failed\" error=\"{}\"", ErrnoError("epoll_wait", errno).message);
+      spdlog::critical("msg=\"exec loop: epoll_wait failed\" error=\"{}\"",
+                       ErrnoError("epoll_wait", errno).message);
       return;
     }
     for (int i = 0; i < n; ++i) {

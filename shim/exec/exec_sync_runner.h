@@ -26,8 +26,8 @@
 #include "shim/base/clock.h"
 #include "shim/base/result.h"
 #include "shim/base/unique_fd.h"
-#include "shim/exec/exec_spec_cache.h"
 #include "shim/base/work_pool.h"
+#include "shim/exec/exec_spec_cache.h"
 
 namespace airlock {
 

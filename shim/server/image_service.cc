@@ -105,7 +105,8 @@ ImageServiceImpl::Unary* ImageServiceImpl::RemoveImage(Ctx* ctx, const v1::Remov
       return MakeError(ErrorCode::kInvalidArgument, "image.image is required");
     auto rec = store_.Resolve(req->image().image());
     // CRI: removing an image that is already gone succeeds.
-    if (!rec.ok()) return rec.error().code == ErrorCode::kNotFound ? Status::Ok() : Status(rec.error());
+    if (!rec.ok())
+      return rec.error().code == ErrorCode::kNotFound ? Status::Ok() : Status(rec.error());
     std::string user = manager_.ContainerUsingImage(rec->id);
     if (!user.empty())
       return MakeError(ErrorCode::kFailedPrecondition,

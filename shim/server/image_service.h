@@ -2,9 +2,9 @@
 #pragma once
 
 #include "proto/cri_api.h"
+#include "shim/base/work_pool.h"
 #include "shim/cri/runtime_manager.h"
 #include "shim/image/image_store.h"
-#include "shim/base/work_pool.h"
 
 namespace airlock {
 

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "shim/server/status_map.h"
 #include "shim/base/work_pool.h"
+#include "shim/server/status_map.h"
 
 namespace airlock {
 
@@ -47,7 +47,8 @@ class ListWriteReactor : public grpc::ServerWriteReactor<Response> {
     }
   }
   void OnWriteDone(bool ok) override {
-    this->Finish(ok ? grpc::Status::OK : grpc::Status(grpc::StatusCode::UNAVAILABLE, "client went away"));
+    this->Finish(ok ? grpc::Status::OK
+                    : grpc::Status(grpc::StatusCode::UNAVAILABLE, "client went away"));
   }
   void OnDone() override { delete this; }
 

@@ -16,7 +16,8 @@ constexpr char kRuntimeName[] = "airlock";
 constexpr char kKubeletApiVersion[] = "0.1.0";
 
 Status Require(const std::string& value, const char* field) {
-  if (value.empty()) return MakeError(ErrorCode::kInvalidArgument, std::string(field) + " is required");
+  if (value.empty())
+    return MakeError(ErrorCode::kInvalidArgument, std::string(field) + " is required");
   return Status::Ok();
 }
 
@@ -134,7 +135,8 @@ RuntimeServiceImpl::Unary* RuntimeServiceImpl::ListPodSandbox(Ctx* ctx,
 grpc::ServerWriteReactor<v1::StreamPodSandboxesResponse>* RuntimeServiceImpl::StreamPodSandboxes(
     Ctx*, const v1::StreamPodSandboxesRequest* req) {
   v1::StreamPodSandboxesResponse resp;
-  for (auto& item : manager_.ListPodSandbox(req->filter())) *resp.add_pod_sandboxes() = std::move(item);
+  for (auto& item : manager_.ListPodSandbox(req->filter()))
+    *resp.add_pod_sandboxes() = std::move(item);
   return new ListWriteReactor<v1::StreamPodSandboxesResponse>(std::move(resp));
 }
 
@@ -164,7 +166,8 @@ RuntimeServiceImpl::Unary* RuntimeServiceImpl::StopContainer(Ctx* ctx,
   return Offload(ctx, pool_, [this, req]() -> airlock::Status {
     AIRLOCK_RETURN_IF_ERROR(Require(req->container_id(), "container_id"));
     if (req->timeout() < 0)
-      return MakeError(ErrorCode::kInvalidArgument, "timeout " + std::to_string(req->timeout()) + " is negative");
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "timeout " + std::to_string(req->timeout()) + " is negative");
     return manager_.StopContainer(req->container_id(), req->timeout());
   });
 }
@@ -222,7 +225,8 @@ Status ValidateCommand(const google::protobuf::RepeatedPtrField<std::string>& cm
   if (cmd.empty()) return MakeError(ErrorCode::kInvalidArgument, "cmd is required (empty command)");
   for (int i = 0; i < cmd.size(); ++i)
     if (cmd[i].find('\0') != std::string::npos)
-      return MakeError(ErrorCode::kInvalidArgument, "cmd[" + std::to_string(i) + "] contains a NUL byte");
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "cmd[" + std::to_string(i) + "] contains a NUL byte");
   if (cmd[0].empty()) return MakeError(ErrorCode::kInvalidArgument, "cmd[0] is empty");
   return Status::Ok();
 }
@@ -230,19 +234,21 @@ Status ValidateCommand(const google::protobuf::RepeatedPtrField<std::string>& cm
 // Completes an ExecSync from the runner, and kills the command if the caller goes away.
 class ExecSyncReactor final : public grpc::ServerUnaryReactor {
  public:
-  ExecSyncReactor(ExecSyncRunner& runner, v1::ExecSyncResponse* resp) : runner_(runner), resp_(resp) {}
+  ExecSyncReactor(ExecSyncRunner& runner, v1::ExecSyncResponse* resp)
+      : runner_(runner), resp_(resp) {}
 
   void Start(ExecSyncTarget target, std::vector<std::string> argv, int64_t timeout) {
-    handle_ = runner_.Run(std::move(target), std::move(argv), timeout, [this](Result<ExecSyncResult> r) {
-      if (!r.ok()) {
-        Finish(ToGrpcStatus(r.error()));
-        return;
-      }
-      resp_->set_stdout(std::move(r->stdout_data));
-      resp_->set_stderr(std::move(r->stderr_data));
-      resp_->set_exit_code(r->exit_code);
-      Finish(grpc::Status::OK);
-    });
+    handle_ =
+        runner_.Run(std::move(target), std::move(argv), timeout, [this](Result<ExecSyncResult> r) {
+          if (!r.ok()) {
+            Finish(ToGrpcStatus(r.error()));
+            return;
+          }
+          resp_->set_stdout(std::move(r->stdout_data));
+          resp_->set_stderr(std::move(r->stderr_data));
+          resp_->set_exit_code(r->exit_code);
+          Finish(grpc::Status::OK);
+        });
   }
   void OnCancel() override { runner_.Cancel(handle_.load()); }
   void OnDone() override { delete this; }
@@ -260,7 +266,8 @@ RuntimeServiceImpl::Unary* RuntimeServiceImpl::ExecSync(Ctx* ctx, const v1::Exec
   airlock::Status valid = Require(req->container_id(), "container_id");
   if (valid.ok()) valid = ValidateCommand(req->cmd());
   if (valid.ok() && req->timeout() < 0)
-    valid = MakeError(ErrorCode::kInvalidArgument, "timeout " + std::to_string(req->timeout()) + " is negative");
+    valid = MakeError(ErrorCode::kInvalidArgument,
+                      "timeout " + std::to_string(req->timeout()) + " is negative");
   if (!valid.ok()) return Done(ctx, valid);
   auto container = manager_.RunningContainer(req->container_id());
   if (!container.ok()) return Done(ctx, container.error());
@@ -273,10 +280,10 @@ RuntimeServiceImpl::Unary* RuntimeServiceImpl::ExecSync(Ctx* ctx, const v1::Exec
 
 // --- not supported yet -------------------------------------------------------------------
 
-#define AIRLOCK_UNIMPLEMENTED_UNARY(Method, Why)                                          \
+#define AIRLOCK_UNIMPLEMENTED_UNARY(Method, Why)                                              \
   RuntimeServiceImpl::Unary* RuntimeServiceImpl::Method(Ctx* ctx, const v1::Method##Request*, \
-                                                        v1::Method##Response*) {           \
-    return Unimplemented(ctx, #Method, Why);                                               \
+                                                        v1::Method##Response*) {              \
+    return Unimplemented(ctx, #Method, Why);                                                  \
   }
 
 AIRLOCK_UNIMPLEMENTED_UNARY(UpdateContainerResources, kNotYet)
@@ -295,8 +302,8 @@ AIRLOCK_UNIMPLEMENTED_UNARY(ListPodSandboxMetrics, kNotYet)
 AIRLOCK_UNIMPLEMENTED_UNARY(UpdatePodSandboxResources, kNotYet)
 #undef AIRLOCK_UNIMPLEMENTED_UNARY
 
-grpc::ServerWriteReactor<v1::StreamContainerStatsResponse>* RuntimeServiceImpl::StreamContainerStats(
-    Ctx*, const v1::StreamContainerStatsRequest*) {
+grpc::ServerWriteReactor<v1::StreamContainerStatsResponse>*
+RuntimeServiceImpl::StreamContainerStats(Ctx*, const v1::StreamContainerStatsRequest*) {
   return UnimplementedStream<v1::StreamContainerStatsResponse>("StreamContainerStats", kNotYet);
 }
 
@@ -313,7 +320,8 @@ grpc::ServerWriteReactor<v1::ContainerEventResponse>* RuntimeServiceImpl::GetCon
 
 grpc::ServerWriteReactor<v1::StreamPodSandboxMetricsResponse>*
 RuntimeServiceImpl::StreamPodSandboxMetrics(Ctx*, const v1::StreamPodSandboxMetricsRequest*) {
-  return UnimplementedStream<v1::StreamPodSandboxMetricsResponse>("StreamPodSandboxMetrics", kNotYet);
+  return UnimplementedStream<v1::StreamPodSandboxMetricsResponse>("StreamPodSandboxMetrics",
+                                                                  kNotYet);
 }
 
 }  // namespace airlock

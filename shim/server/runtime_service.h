@@ -3,10 +3,10 @@
 #pragma once
 
 #include "proto/cri_api.h"
+#include "shim/base/work_pool.h"
 #include "shim/config/config.h"
 #include "shim/cri/runtime_manager.h"
 #include "shim/exec/exec_sync_runner.h"
-#include "shim/base/work_pool.h"
 
 namespace airlock {
 
@@ -55,7 +55,8 @@ class RuntimeServiceImpl final : public runtime::v1::RuntimeService::CallbackSer
                          runtime::v1::ContainerStatusResponse*) override;
   Unary* ReopenContainerLog(Ctx*, const runtime::v1::ReopenContainerLogRequest*,
                             runtime::v1::ReopenContainerLogResponse*) override;
-  Unary* ExecSync(Ctx*, const runtime::v1::ExecSyncRequest*, runtime::v1::ExecSyncResponse*) override;
+  Unary* ExecSync(Ctx*, const runtime::v1::ExecSyncRequest*,
+                  runtime::v1::ExecSyncResponse*) override;
 
   // Not supported yet: each answers UNIMPLEMENTED with a message that says so.
   Unary* UpdateContainerResources(Ctx*, const runtime::v1::UpdateContainerResourcesRequest*,

@@ -1,4 +1,6 @@
 // airlockd's configuration: the TOML file over the defaults, its errors, and the flags.
+#include "shim/config/config.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,7 +8,6 @@
 #include <fstream>
 #include <string>
 
-#include "shim/config/config.h"
 #include "shim/daemon/flags.h"
 
 namespace airlock {
@@ -46,8 +47,9 @@ TEST_F(ConfigFileTest, ShippedConfigLoadsAndEqualsTheDefaults) {
 }
 
 TEST_F(ConfigFileTest, FileOverridesDefaults) {
-  auto c = LoadConfigFile(Write("address = \"/tmp/a.sock\"\n[runtime]\nbinary = \"crun\"\n"
-                                "[exec]\ndrain_timeout_ms = 500\n[streaming]\nport = 10010\n"));
+  auto c =
+      LoadConfigFile(Write("address = \"/tmp/a.sock\"\n[runtime]\nbinary = \"crun\"\n"
+                           "[exec]\ndrain_timeout_ms = 500\n[streaming]\nport = 10010\n"));
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->address, "/tmp/a.sock");
   EXPECT_EQ(c->runtime.binary, "crun");
@@ -93,7 +95,8 @@ TEST_F(ConfigFileTest, FinalizeChecksPathsAndDriver) {
   relative.root = "var/lib/airlock";
   auto st = FinalizeConfig(relative, dir_);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().message.find("root \"var/lib/airlock\" is not an absolute path"), std::string::npos);
+  EXPECT_NE(st.error().message.find("root \"var/lib/airlock\" is not an absolute path"),
+            std::string::npos);
   Config driver = c;
   driver.runtime.cgroup_driver = "cgroupv3";
   EXPECT_FALSE(FinalizeConfig(driver, dir_).ok());
@@ -104,8 +107,9 @@ TEST_F(ConfigFileTest, FinalizeChecksPathsAndDriver) {
 }
 
 TEST(DaemonFlagsTest, EachFlagIsParsed) {
-  auto f = ParseDaemonFlags({"--config", "/c.toml", "--address=/a.sock", "--root", "/r", "--state", "/s",
-                             "--runtime", "crun", "--log-level", "debug", "--stream-port", "0"});
+  auto f =
+      ParseDaemonFlags({"--config", "/c.toml", "--address=/a.sock", "--root", "/r", "--state", "/s",
+                        "--runtime", "crun", "--log-level", "debug", "--stream-port", "0"});
   ASSERT_TRUE(f.ok()) << f.error().message;
   EXPECT_EQ(f->config_path, "/c.toml");
   EXPECT_EQ(*f->address, "/a.sock");
