@@ -275,10 +275,11 @@ class ExecSyncTest(unittest.TestCase):
         self.assertEqual(after["fds"], before["fds"], (before["fd_kinds"], after["fd_kinds"]))
         self.assertEqual(later["fds"], before["fds"], (before["fd_kinds"], later["fd_kinds"]))
         self.assertEqual(after["zombies"], 0)
-        # gRPC's executor may start a few threads under load (other suites run at the same
-        # time); a leak would add one per exec. The count must also stop growing.
+        # gRPC's executor starts and retires a few threads on its own timing (other suites
+        # run at the same time, CI saw 25 -> 26); a leak would add one per exec, i.e.
+        # thousands here. So: a small bounded wobble is fine, growth with the count is not.
         self.assertLessEqual(after["threads"], before["threads"] + 8, (before, after))
-        self.assertLessEqual(later["threads"], after["threads"], (after, later))
+        self.assertLessEqual(later["threads"], after["threads"] + 4, (after, later))
         if not harness.SANITIZED:
             self.assertLess(after["rss_kb"] - before["rss_kb"], 8 * 1024, (before, after))
 
