@@ -43,11 +43,11 @@ ContainerMonitor::ContainerMonitor(const MonitorFlags& flags, int init_pid, Cont
       log_(log),
       control_(control),
       signal_fd_(std::move(signal_fd)),
-      stdout_{UniqueFd(), CriLogSplitter(LogStream::kStdout, flags.tty)},
-      stderr_{UniqueFd(), CriLogSplitter(LogStream::kStderr, flags.tty)} {
+      stdout_{LogStream::kStdout, UniqueFd(), CriLogSplitter(LogStream::kStdout, flags.tty)},
+      stderr_{LogStream::kStderr, UniqueFd(), CriLogSplitter(LogStream::kStderr, flags.tty)} {
   if (flags.tty) {
     // A terminal merges both streams; CRI logs them as stdout. The master itself stays in
-    // io_ for resize (and later stdin), the reader gets its own descriptor.
+    // io_ for resize and attach stdin, the reader gets its own descriptor.
     stdout_.fd.reset(::fcntl(io_.pty_master.get(), F_DUPFD_CLOEXEC, 0));
   } else {
     stdout_.fd = std::move(io_.stdout_read);
@@ -66,8 +66,11 @@ void ContainerMonitor::ReadOutput(Output* out) {
     return;
   }
   records_.clear();
-  out->splitter.Feed(WallNanos(), std::string_view(buf, static_cast<size_t>(n)), &records_);
+  std::string_view data(buf, static_cast<size_t>(n));
+  out->splitter.Feed(WallNanos(), data, &records_);
   log_->Write(records_);
+  // After the log: the log gets every byte, attached clients what they keep up with.
+  fanout_.Broadcast(out->stream, data);
 }
 
 void ContainerMonitor::FinishOutput(Output* out) {
@@ -75,6 +78,7 @@ void ContainerMonitor::FinishOutput(Output* out) {
   out->splitter.Finish(WallNanos(), &records_);
   log_->Write(records_);
   out->fd.reset();
+  fanout_.EndStream(out->stream);
 }
 
 void ContainerMonitor::HandleSignals() {
@@ -101,31 +105,101 @@ void ContainerMonitor::HandleSignals() {
   }
 }
 
-std::string ContainerMonitor::HandleCommand(std::string_view command) {
+ControlReply ContainerMonitor::HandleCommand(uint64_t connection, std::string_view command) {
   if (command == "reopen") {
     std::string error;
-    if (!log_->Reopen(&error)) return "error " + error;
-    return "ok";
+    if (!log_->Reopen(&error)) return {"error " + error, {}};
+    return {"ok", {}};
   }
-  if (command.substr(0, 7) == "resize ") {
-    std::string args(command.substr(7));
-    char* end = nullptr;
-    unsigned long rows = std::strtoul(args.c_str(), &end, 10);
-    const char* second = end;
-    unsigned long cols = std::strtoul(second, &end, 10);
-    if (second == args.c_str() || end == second || *end != '\0' || rows > 0xffff || cols > 0xffff) {
-      return "error resize: expected \"resize ROWS COLS\"";
-    }
-    if (!io_.pty_master) return "error resize: the container has no terminal";
-    struct winsize ws {};
-    ws.ws_row = static_cast<unsigned short>(rows);
-    ws.ws_col = static_cast<unsigned short>(cols);
-    if (::ioctl(io_.pty_master.get(), TIOCSWINSZ, &ws) != 0) {
-      return std::string("error resize: ") + std::strerror(errno);
-    }
-    return "ok";
+  if (command.substr(0, 7) == "resize ") return {Resize(command.substr(7)), {}};
+  if (command == "attach" || command.substr(0, 7) == "attach ") {
+    return Attach(connection, command.substr(std::min<size_t>(7, command.size())));
   }
-  return "error unknown command: " + std::string(command.substr(0, 64));
+  return {"error unknown command: " + std::string(command.substr(0, 64)), {}};
+}
+
+std::string ContainerMonitor::Resize(std::string_view command_args) {
+  std::string args(command_args);
+  char* end = nullptr;
+  unsigned long rows = std::strtoul(args.c_str(), &end, 10);
+  const char* second = end;
+  unsigned long cols = std::strtoul(second, &end, 10);
+  if (second == args.c_str() || end == second || *end != '\0' || rows > 0xffff || cols > 0xffff) {
+    return "error resize: expected \"resize ROWS COLS\"";
+  }
+  if (!io_.pty_master) return "error resize: the container has no terminal";
+  struct winsize ws {};
+  ws.ws_row = static_cast<unsigned short>(rows);
+  ws.ws_col = static_cast<unsigned short>(cols);
+  if (::ioctl(io_.pty_master.get(), TIOCSWINSZ, &ws) != 0) {
+    return std::string("error resize: ") + std::strerror(errno);
+  }
+  return "ok";
+}
+
+bool ContainerMonitor::StdinForAttach(UniqueFd* writer) {
+  if (!flags_.stdin_open || stdin_once_used_) return true;
+  const UniqueFd& source = flags_.tty ? io_.pty_master : io_.stdin_write;
+  if (!source) return true;
+  if (flags_.stdin_once) {
+    stdin_once_used_ = true;
+    // Handing over the only write end means the container reads EOF exactly when this
+    // attach closes its stdin (client EOF or detach). A terminal has no such end: later
+    // attaches just get no stdin.
+    if (!flags_.tty) {
+      *writer = std::move(io_.stdin_write);
+      return true;
+    }
+  }
+  writer->reset(::fcntl(source.get(), F_DUPFD_CLOEXEC, 0));
+  return writer->valid();
+}
+
+ControlReply ContainerMonitor::Attach(uint64_t connection, std::string_view args) {
+  bool want_stdin = false, want_stdout = false, want_stderr = false;
+  while (!args.empty()) {
+    size_t space = args.find(' ');
+    std::string_view word = args.substr(0, space);
+    args = space == std::string_view::npos ? std::string_view() : args.substr(space + 1);
+    if (word.empty()) continue;
+    if (word == "stdin") {
+      want_stdin = true;
+    } else if (word == "stdout") {
+      want_stdout = true;
+    } else if (word == "stderr") {
+      want_stderr = true;
+    } else {
+      return {"error attach: unknown stream \"" + std::string(word.substr(0, 32)) + "\"", {}};
+    }
+  }
+  if (fanout_.Has(connection)) return {"error attach: this connection is attached already", {}};
+  if (flags_.tty) want_stderr = false;  // a terminal merges stderr into stdout
+  UniqueFd out, err;
+  std::string error;
+  if (!fanout_.Add(connection, want_stdout, want_stderr, &out, &err, &error)) {
+    return {"error " + error, {}};
+  }
+  ControlReply reply{"ok", {}};
+  if (out) {
+    reply.line += " stdout";
+    reply.fds.push_back(std::move(out));
+  }
+  if (err) {
+    reply.line += " stderr";
+    reply.fds.push_back(std::move(err));
+  }
+  if (want_stdin) {
+    UniqueFd in;
+    if (!StdinForAttach(&in)) {
+      fanout_.Remove(connection);
+      return {std::string("error attach: duplicate stdin: ") + std::strerror(errno), {}};
+    }
+    if (in) {
+      reply.line += " stdin";
+      reply.fds.push_back(std::move(in));
+    }
+  }
+  return reply;
 }
 
 bool ContainerMonitor::WriteExitFile() {
@@ -143,13 +217,19 @@ bool ContainerMonitor::WriteExitFile() {
 
 bool ContainerMonitor::Run() {
   std::vector<struct pollfd> fds;
-  const ControlSocket::Handler handler = [this](std::string_view c) { return HandleCommand(c); };
+  const ControlSocket::Handlers handlers = {
+      [this](uint64_t id, std::string_view c) { return HandleCommand(id, c); },
+      // Detach: the client's output sockets close; the container runs on.
+      [this](uint64_t id) { fanout_.Remove(id); },
+  };
   for (;;) {
     if (exited_ && ((!stdout_.fd && !stderr_.fd) || MonotonicMs() >= drain_deadline_ms_)) break;
     fds.clear();
     fds.push_back({signal_fd_.get(), POLLIN, 0});
     if (stdout_.fd) fds.push_back({stdout_.fd.get(), POLLIN, 0});
     if (stderr_.fd) fds.push_back({stderr_.fd.get(), POLLIN, 0});
+    size_t fanout_begin = fds.size();
+    fanout_.AppendPollFds(&fds);
     size_t control_begin = fds.size();
     control_->AppendPollFds(&fds);
     int timeout = -1;
@@ -162,7 +242,7 @@ bool ContainerMonitor::Run() {
       ::sleep(1);  // should not happen; do not spin
       continue;
     }
-    for (size_t i = 0; i < control_begin; ++i) {
+    for (size_t i = 0; i < fanout_begin; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == signal_fd_.get()) {
         HandleSignals();
@@ -172,12 +252,18 @@ bool ContainerMonitor::Run() {
         ReadOutput(&stderr_);
       }
     }
-    control_->HandlePollFds(fds.data() + control_begin, fds.size() - control_begin, handler);
+    // Output reads may only close client sockets, never open new ones, so the descriptors
+    // polled above still name the same sockets; attach (below) opens new ones.
+    fanout_.HandlePollFds(fds.data() + fanout_begin, control_begin - fanout_begin);
+    control_->HandlePollFds(fds.data() + control_begin, fds.size() - control_begin, handlers);
   }
   // Whatever is still open is held by a leaked writer; its unterminated tail is flushed as is.
   if (stdout_.fd) FinishOutput(&stdout_);
   if (stderr_.fd) FinishOutput(&stderr_);
-  return WriteExitFile();
+  bool wrote = WriteExitFile();
+  // The record first, so that a slow client cannot delay what airlockd waits for.
+  fanout_.Flush(kAttachFlushMs);
+  return wrote;
 }
 
 }  // namespace airlock::monitor

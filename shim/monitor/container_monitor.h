@@ -1,5 +1,6 @@
 // The monitor's steady state after a successful create: one thread, one poll loop over the
-// container's output, the control socket and a signalfd, until the container init exits.
+// container's output, the control socket, attached clients and a signalfd, until the
+// container init exits.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <string_view>
 
 #include "shim/base/unique_fd.h"
+#include "shim/monitor/attach_fanout.h"
 #include "shim/monitor/control_socket.h"
 #include "shim/monitor/cri_log.h"
 #include "shim/monitor/log_file.h"
@@ -27,16 +29,24 @@ class ContainerMonitor {
  private:
   // One output source (pipe or pty master) and the splitter of its stream.
   struct Output {
+    LogStream stream;
     UniqueFd fd;
     CriLogSplitter splitter;
   };
   // A process that leaked the pipe's write end may keep it open forever.
   static constexpr int64_t kDrainLimitMs = 2000;
+  // After the exit record: how long attached clients get to read the output's tail.
+  static constexpr int kAttachFlushMs = 1000;
 
   void ReadOutput(Output* out);
   void FinishOutput(Output* out);
   void HandleSignals();
-  std::string HandleCommand(std::string_view command);
+  ControlReply HandleCommand(uint64_t connection, std::string_view command);
+  std::string Resize(std::string_view args);
+  ControlReply Attach(uint64_t connection, std::string_view args);
+  // The writer an attach gets for the container's stdin; left invalid when there is none (no
+  // --stdin, or --stdin-once and an earlier attach had it). False (errno) when dup fails.
+  bool StdinForAttach(UniqueFd* writer);
   bool WriteExitFile();
 
   const MonitorFlags& flags_;
@@ -47,6 +57,8 @@ class ContainerMonitor {
   UniqueFd signal_fd_;
   Output stdout_;
   Output stderr_;
+  AttachFanout fanout_;
+  bool stdin_once_used_ = false;
   std::string oom_counter_file_;
   long oom_kills_at_start_ = -1;
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "shim/base/unix_address.h"
@@ -51,7 +52,8 @@ void ControlSocket::AppendPollFds(std::vector<struct pollfd>* fds) const {
   for (const Connection& c : connections_) fds->push_back({c.fd.get(), POLLIN, 0});
 }
 
-void ControlSocket::HandlePollFds(const struct pollfd* fds, size_t count, const Handler& handler) {
+void ControlSocket::HandlePollFds(const struct pollfd* fds, size_t count,
+                                  const Handlers& handlers) {
   bool accept = false;
   for (size_t i = 0; i < count; ++i) {
     if (fds[i].revents == 0) continue;
@@ -61,7 +63,11 @@ void ControlSocket::HandlePollFds(const struct pollfd* fds, size_t count, const 
     }
     for (size_t k = 0; k < connections_.size(); ++k) {
       if (connections_[k].fd.get() != fds[i].fd) continue;
-      if (!Serve(&connections_[k], handler)) connections_.erase(connections_.begin() + k);
+      if (!Serve(&connections_[k], handlers)) {
+        uint64_t id = connections_[k].id;
+        connections_.erase(connections_.begin() + static_cast<std::ptrdiff_t>(k));
+        if (handlers.closed) handlers.closed(id);
+      }
       break;
     }
   }
@@ -77,11 +83,11 @@ void ControlSocket::Accept() {
       ::send(fd.get(), kBusy, sizeof kBusy - 1, MSG_NOSIGNAL);
       continue;
     }
-    connections_.push_back(Connection{std::move(fd), {}});
+    connections_.push_back(Connection{next_id_++, std::move(fd), {}});
   }
 }
 
-bool ControlSocket::Serve(Connection* c, const Handler& handler) {
+bool ControlSocket::Serve(Connection* c, const Handlers& handlers) {
   char buf[1024];
   ssize_t n = ::recv(c->fd.get(), buf, sizeof buf, 0);
   if (n < 0) return errno == EAGAIN || errno == EINTR;
@@ -91,14 +97,39 @@ bool ControlSocket::Serve(Connection* c, const Handler& handler) {
   while ((nl = c->buffer.find('\n')) != std::string::npos) {
     std::string command = c->buffer.substr(0, nl);
     c->buffer.erase(0, nl + 1);
-    std::string reply = handler(command) + "\n";
     // Replies are tiny; a client that does not read them is dropped rather than waited for.
-    if (::send(c->fd.get(), reply.data(), reply.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(reply.size())) {
-      return false;
-    }
+    if (!SendReply(c->fd.get(), handlers.command(c->id, command))) return false;
   }
   return c->buffer.size() <= kMaxLine;
+}
+
+bool SendReply(int fd, const ControlReply& reply) {
+  std::string line = reply.line + "\n";
+  struct iovec iov = {line.data(), line.size()};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * ControlSocket::kMaxReplyFds)];
+  size_t nfds = reply.fds.size();
+  if (nfds > ControlSocket::kMaxReplyFds) return false;
+  if (nfds > 0) {
+    std::memset(control, 0, sizeof control);
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    for (size_t i = 0; i < nfds; ++i) {
+      int raw = reply.fds[i].get();
+      std::memcpy(CMSG_DATA(cmsg) + i * sizeof(int), &raw, sizeof raw);
+    }
+  }
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (sent < 0 && errno == EINTR);
+  return sent == static_cast<ssize_t>(line.size());
 }
 
 }  // namespace airlock::monitor
