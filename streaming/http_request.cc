@@ -71,6 +71,9 @@ struct HttpRequestParser::Impl {
   HttpLimits limits;
   http::request_parser<http::empty_body> parser;
   bool finished = false;
+  // Bytes of the buffer Beast has taken already: it must never see them twice (a request
+  // line fed again would be read as a header field).
+  size_t consumed = 0;
 };
 
 HttpRequestParser::HttpRequestParser(HttpLimits limits) : impl_(std::make_unique<Impl>()) {
@@ -90,11 +93,20 @@ HttpRequestParser::Outcome HttpRequestParser::Parse(std::string_view buffered) {
   size_t used = 0;
   boost::beast::error_code ec;
   try {
-    used = impl_->parser.put(boost::asio::const_buffer(buffered.data(), buffered.size()), ec);
+    // Beast may stop after the request line with need_more; go on while it makes progress.
+    do {
+      std::string_view rest = buffered.substr(std::min(impl_->consumed, buffered.size()));
+      ec = {};
+      size_t n = impl_->parser.put(boost::asio::const_buffer(rest.data(), rest.size()), ec);
+      impl_->consumed += n;
+      used = n;
+      if (ec != http::error::need_more || n == 0 || impl_->consumed >= buffered.size()) break;
+    } while (true);
   } catch (const std::exception& e) {  // Beast reports through ec; this is allocation failure.
     impl_->finished = true;
     return Fail(e.what());
   }
+  used = impl_->consumed;
   if (ec == http::error::need_more) {
     // Beast only enforces the limit once it has the bytes; this also catches a client that
     // never sends the blank line.
