@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 
@@ -35,7 +36,37 @@ Setter Integer(T* out, int64_t min, int64_t max) {
   };
 }
 
+// A duration knob: an integer is seconds, a string is ParseDuration's format. `min`/`max`
+// bound the value; `range` says the bounds in the error message.
+Setter Duration(std::chrono::milliseconds* out, std::chrono::milliseconds min,
+                std::chrono::milliseconds max, const char* range) {
+  return [=](const toml::node& n, const std::string& key) -> Status {
+    std::chrono::milliseconds value;
+    if (auto seconds = n.value_exact<int64_t>()) {
+      if (*seconds < 0 || *seconds > max.count() / 1000 + 1)
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "config key " + key + ": expected a duration in " + range);
+      value = std::chrono::seconds(*seconds);
+    } else if (auto text = n.value_exact<std::string>()) {
+      auto parsed = ParseDuration(*text);
+      if (!parsed.ok()) return parsed.error().Wrap("config key " + key);
+      value = *parsed;
+    } else {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "config key " + key +
+                           ": expected seconds (an integer) or a duration string such as \"30s\"");
+    }
+    if (value < min || value > max)
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "config key " + key + ": expected a duration in " + range);
+    *out = value;
+    return Status::Ok();
+  };
+}
+
 std::map<std::string, Setter> Knobs(Config& c) {
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
   constexpr int64_t kMax = INT64_MAX;
   return {
       {"address", String(&c.address)},
@@ -56,6 +87,16 @@ std::map<std::string, Setter> Knobs(Config& c) {
       {"exec.max_concurrent", Integer(&c.exec.max_concurrent, 1, 65536)},
       {"streaming.address", String(&c.streaming.address)},
       {"streaming.port", Integer(&c.streaming.port, 0, 65535)},
+      {"streaming.stream_idle_timeout",
+       Duration(&c.streaming.stream_idle_timeout, milliseconds(1), hours(24 * 30), "[1ms, 720h]")},
+      {"streaming.stream_creation_timeout",
+       Duration(&c.streaming.stream_creation_timeout, milliseconds(1), hours(1), "[1ms, 1h]")},
+      {"streaming.initial_resize_wait",
+       Duration(&c.streaming.initial_resize_wait, milliseconds(0), hours(1), "[0s, 1h]")},
+      {"streaming.drain_timeout",
+       Duration(&c.streaming.drain_timeout, milliseconds(0), hours(1), "[0s, 1h]")},
+      {"streaming.disconnect_grace",
+       Duration(&c.streaming.disconnect_grace, milliseconds(0), hours(1), "[0s, 1h]")},
   };
 }
 
@@ -79,6 +120,61 @@ Status Walk(const toml::table& table, const std::string& prefix,
 bool IsAbsolute(const std::string& p) { return !p.empty() && p[0] == '/'; }
 
 }  // namespace
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  auto bad = [&](const std::string& why) -> Error {
+    return MakeError(ErrorCode::kInvalidArgument, "duration \"" + std::string(text) + "\": " + why +
+                                                      " (write e.g. \"4h\", \"1m30s\", \"500ms\")");
+  };
+  if (text == "0") return std::chrono::milliseconds(0);
+  if (text.empty()) return bad("empty");
+  // Past 100 years of milliseconds is a typo, and far from overflowing int64.
+  constexpr int64_t kMaxMs = int64_t{100} * 365 * 24 * 3600 * 1000;
+  int64_t total = 0;
+  size_t i = 0;
+  auto digit = [&](size_t at) { return at < text.size() && text[at] >= '0' && text[at] <= '9'; };
+  while (i < text.size()) {
+    int64_t whole = 0;
+    size_t start = i;
+    while (digit(i)) {
+      whole = whole * 10 + (text[i++] - '0');
+      if (whole > kMaxMs) return bad("too large");
+    }
+    int64_t frac = 0, frac_scale = 1;
+    if (i < text.size() && text[i] == '.') {
+      ++i;
+      while (digit(i)) {
+        if (frac_scale < 1'000'000'000) {  // digits past nanoseconds cannot matter
+          frac = frac * 10 + (text[i] - '0');
+          frac_scale *= 10;
+        }
+        ++i;
+      }
+    }
+    if (i == start || (i == start + 1 && text[start] == '.'))
+      return bad("expected a number at offset " + std::to_string(start));
+    int64_t unit_ms = 0;
+    if (text.substr(i, 2) == "ms") {
+      unit_ms = 1;
+      i += 2;
+    } else if (i < text.size() && text[i] == 'h') {
+      unit_ms = 3'600'000;
+      ++i;
+    } else if (i < text.size() && text[i] == 'm') {
+      unit_ms = 60'000;
+      ++i;
+    } else if (i < text.size() && text[i] == 's') {
+      unit_ms = 1000;
+      ++i;
+    } else {
+      return bad("expected a unit (h, m, s or ms) at offset " + std::to_string(i));
+    }
+    if (whole > kMaxMs / unit_ms) return bad("too large");
+    total += whole * unit_ms + frac * unit_ms / frac_scale;
+    if (total > kMaxMs) return bad("too large");
+  }
+  return std::chrono::milliseconds(total);
+}
 
 Result<Config> LoadConfigFile(const std::string& path, Config base) {
   toml::table table;

@@ -2,7 +2,9 @@
 // flags, each later source overriding the earlier one (containerd's order).
 #pragma once
 
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "shim/base/result.h"
@@ -33,6 +35,12 @@ struct ExecSection {
 struct StreamingSection {
   std::string address = "127.0.0.1";
   int port = 0;  // 0 = any free port
+  // Durations: in the file an integer (seconds) or a Go-style string ("4h", "1m30s", "500ms").
+  std::chrono::milliseconds stream_idle_timeout{std::chrono::hours(4)};
+  std::chrono::milliseconds stream_creation_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds initial_resize_wait{std::chrono::seconds(1)};
+  std::chrono::milliseconds drain_timeout{std::chrono::seconds(2)};
+  std::chrono::milliseconds disconnect_grace{std::chrono::seconds(5)};
 };
 
 struct Config {
@@ -49,6 +57,11 @@ struct Config {
 // Reads `path` over the defaults. Unknown keys are an error naming the key, so that a typo
 // does not silently keep a default.
 Result<Config> LoadConfigFile(const std::string& path, Config base = Config());
+
+// A duration as the config file writes it: a sequence of <number><unit> with units h, m, s
+// and ms ("4h", "4h0m0s", "1m30s", "1.5s", "250ms"; containerd's and CRI-O's stream_idle_timeout
+// format), or "0". Whole milliseconds; kInvalidArgument naming the text otherwise.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
 // Fills the paths that default to "next to the airlockd binary" and checks the result.
 Status FinalizeConfig(Config& config, const std::string& self_dir);

@@ -128,4 +128,12 @@ Result<std::shared_ptr<ContainerRecord>> RuntimeManager::RunningContainer(const 
   return *c;
 }
 
+Result<std::shared_ptr<SandboxRecord>> RuntimeManager::ReadySandbox(const std::string& id) {
+  auto s = FindSandbox(id);
+  if (!s.ok()) return s.error();
+  if (!SandboxReady(**s))
+    return MakeError(ErrorCode::kFailedPrecondition, "pod sandbox " + (*s)->id + " is not ready");
+  return *s;
+}
+
 }  // namespace airlock

@@ -64,6 +64,9 @@ class RuntimeManager {
 
   // The record of a running container (for exec); kNotFound / kFailedPrecondition otherwise.
   Result<std::shared_ptr<ContainerRecord>> RunningContainer(const std::string& id);
+  // The record of a ready pod sandbox (for port-forward: its infra process holds the pod's
+  // network namespace); kNotFound / kFailedPrecondition otherwise.
+  Result<std::shared_ptr<SandboxRecord>> ReadySandbox(const std::string& id);
 
  private:
   RuntimeManager(Deps deps, StateStore store, oci::HostFeatures host);

@@ -27,6 +27,11 @@
 #include "shim/runtime/oci_runtime.h"
 #include "shim/server/image_service.h"
 #include "shim/server/runtime_service.h"
+#include "shim/stream/stream_runtime.h"
+#include "shim/stream/stream_server_options.h"
+#include "shim/stream/stream_targets.h"
+#include "streaming/request_cache.h"
+#include "streaming/stream_server.h"
 
 namespace airlock {
 namespace {
@@ -166,8 +171,26 @@ int Run(int argc, char** argv) {
   auto exec_sync = ExecSyncRunner::Create(exec_options, &SystemClock::Instance());
   if (!exec_sync.ok()) return fail(exec_sync.error());
 
+  // The streaming server: bound (so its URL is known) and accepting before READY, since a
+  // URL handed out by Exec must work at once. It must stop before the manager goes: its
+  // sessions hold processes the runtime started.
+  streaming::RequestCache stream_cache(SystemClock::Instance());
+  ManagerStreamTargets stream_targets(**manager);
+  ShimStreamRuntime::Options stream_runtime_options;
+  stream_runtime_options.max_concurrent = config->exec.max_concurrent;
+  ShimStreamRuntime stream_runtime(stream_targets, stream_runtime_options);
+  auto stream_server =
+      streaming::StreamServer::Create(StreamServerOptionsFromConfig(config->streaming),
+                                      &stream_runtime, &stream_cache, &SystemClock::Instance());
+  if (!stream_server.ok())
+    return fail(stream_server.error().Wrap("start streaming server on " +
+                                           config->streaming.address + ":" +
+                                           std::to_string(config->streaming.port)));
+  if (Status st = (*stream_server)->Start(); !st.ok()) return fail(st.error());
+
   WorkPool pool(8);
-  RuntimeServiceImpl runtime_service(*config, **manager, pool, **exec_sync);
+  RuntimeServiceImpl runtime_service(*config, **manager, pool, **exec_sync,
+                                     {&stream_cache, (*stream_server)->base_url()});
   ImageServiceImpl image_service(**images, **manager, pool);
 
   if (Status st = PrepareSocketPath(config->address); !st.ok()) return fail(st.error());
@@ -184,9 +207,11 @@ int Run(int argc, char** argv) {
   if (!server)
     return fail(MakeError(ErrorCode::kUnavailable, "listen on " + config->address + " failed"));
   ::chmod(config->address.c_str(), 0600);
-  spdlog::info("msg=\"airlockd serving\" version={} address={} root={} state={} runtime={}",
-               AIRLOCK_VERSION, config->address, config->root, config->state,
-               config->runtime.binary);
+  spdlog::info(
+      "msg=\"airlockd serving\" version={} address={} root={} state={} runtime={} "
+      "streaming={}",
+      AIRLOCK_VERSION, config->address, config->root, config->state, config->runtime.binary,
+      (*stream_server)->base_url());
   if (Status st = notifier.Notify("READY=1"); !st.ok())
     spdlog::warn("msg=\"{}\"", st.error().message);
 
@@ -197,6 +222,9 @@ int Run(int argc, char** argv) {
   // Containers keep running: they belong to their monitors, not to airlockd.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
+  // No new tokens can be issued now; end the sessions (their processes get the disconnect
+  // treatment) while the manager and the exec engine still exist.
+  (*stream_server)->Stop();
   ::unlink(config->address.c_str());
   spdlog::info("msg=\"stopped\"");
   return 0;

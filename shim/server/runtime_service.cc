@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shim/server/reactors.h"
+#include "shim/stream/stream_request_checks.h"
 
 namespace airlock {
 namespace v1 = runtime::v1;
@@ -278,6 +279,79 @@ RuntimeServiceImpl::Unary* RuntimeServiceImpl::ExecSync(Ctx* ctx, const v1::Exec
   return reactor;
 }
 
+// --- streaming: Exec, Attach, PortForward -------------------------------------------------
+
+Result<std::string> RuntimeServiceImpl::IssueStreamUrl(streaming::StreamRequest request) {
+  if (!stream_.cache) return MakeError(ErrorCode::kUnavailable, "streaming server is not running");
+  streaming::RequestKind kind = streaming::KindOf(request);
+  auto token = stream_.cache->Insert(std::move(request));
+  if (!token.ok()) return token.error();
+  return streaming::BuildStreamUrl(stream_.base_url, kind, *token);
+}
+
+RuntimeServiceImpl::Unary* RuntimeServiceImpl::Exec(Ctx* ctx, const v1::ExecRequest* req,
+                                                    v1::ExecResponse* resp) {
+  return Offload(ctx, pool_, [this, req, resp]() -> airlock::Status {
+    AIRLOCK_RETURN_IF_ERROR(Require(req->container_id(), "container_id"));
+    AIRLOCK_RETURN_IF_ERROR(
+        CheckStreamFlags(req->tty(), req->stdin(), req->stdout(), req->stderr()));
+    AIRLOCK_RETURN_IF_ERROR(ValidateCommand(req->cmd()));
+    auto c = manager_.RunningContainer(req->container_id());
+    if (!c.ok()) return c.error();
+    streaming::ExecRequest r;
+    r.container_id = (*c)->id;  // the full id, also when the caller typed a prefix
+    r.cmd.assign(req->cmd().begin(), req->cmd().end());
+    r.tty = req->tty();
+    r.stdin = req->stdin();
+    r.stdout = req->stdout();
+    r.stderr = req->stderr();
+    auto url = IssueStreamUrl(std::move(r));
+    if (!url.ok()) return url.error();
+    resp->set_url(*url);
+    return airlock::Status::Ok();
+  });
+}
+
+RuntimeServiceImpl::Unary* RuntimeServiceImpl::Attach(Ctx* ctx, const v1::AttachRequest* req,
+                                                      v1::AttachResponse* resp) {
+  return Offload(ctx, pool_, [this, req, resp]() -> airlock::Status {
+    AIRLOCK_RETURN_IF_ERROR(Require(req->container_id(), "container_id"));
+    AIRLOCK_RETURN_IF_ERROR(
+        CheckStreamFlags(req->tty(), req->stdin(), req->stdout(), req->stderr()));
+    auto c = manager_.RunningContainer(req->container_id());
+    if (!c.ok()) return c.error();
+    streaming::AttachRequest r;
+    r.container_id = (*c)->id;
+    r.tty = req->tty();
+    r.stdin = req->stdin();
+    r.stdout = req->stdout();
+    r.stderr = req->stderr();
+    auto url = IssueStreamUrl(std::move(r));
+    if (!url.ok()) return url.error();
+    resp->set_url(*url);
+    return airlock::Status::Ok();
+  });
+}
+
+RuntimeServiceImpl::Unary* RuntimeServiceImpl::PortForward(Ctx* ctx,
+                                                           const v1::PortForwardRequest* req,
+                                                           v1::PortForwardResponse* resp) {
+  return Offload(ctx, pool_, [this, req, resp]() -> airlock::Status {
+    AIRLOCK_RETURN_IF_ERROR(Require(req->pod_sandbox_id(), "pod_sandbox_id"));
+    AIRLOCK_RETURN_IF_ERROR(
+        CheckPorts({req->port().data(), static_cast<size_t>(req->port_size())}));
+    auto s = manager_.ReadySandbox(req->pod_sandbox_id());
+    if (!s.ok()) return s.error();
+    streaming::PortForwardRequest r;
+    r.pod_sandbox_id = (*s)->id;
+    r.ports.assign(req->port().begin(), req->port().end());
+    auto url = IssueStreamUrl(std::move(r));
+    if (!url.ok()) return url.error();
+    resp->set_url(*url);
+    return airlock::Status::Ok();
+  });
+}
+
 // --- not supported yet -------------------------------------------------------------------
 
 #define AIRLOCK_UNIMPLEMENTED_UNARY(Method, Why)                                              \
@@ -287,9 +361,6 @@ RuntimeServiceImpl::Unary* RuntimeServiceImpl::ExecSync(Ctx* ctx, const v1::Exec
   }
 
 AIRLOCK_UNIMPLEMENTED_UNARY(UpdateContainerResources, kNotYet)
-AIRLOCK_UNIMPLEMENTED_UNARY(Exec, kNotYet)
-AIRLOCK_UNIMPLEMENTED_UNARY(Attach, kNotYet)
-AIRLOCK_UNIMPLEMENTED_UNARY(PortForward, kNotYet)
 AIRLOCK_UNIMPLEMENTED_UNARY(ContainerStats, kNotYet)
 AIRLOCK_UNIMPLEMENTED_UNARY(ListContainerStats, kNotYet)
 AIRLOCK_UNIMPLEMENTED_UNARY(PodSandboxStats, kNotYet)

@@ -7,14 +7,27 @@
 #include "shim/config/config.h"
 #include "shim/cri/runtime_manager.h"
 #include "shim/exec/exec_sync_runner.h"
+#include "streaming/request_cache.h"
 
 namespace airlock {
+
+// Where Exec/Attach/PortForward send their callers: the token cache the streaming server
+// consumes and the server's base URL ("http://127.0.0.1:<port>/"). Without a cache the three
+// calls answer UNAVAILABLE.
+struct StreamEndpoint {
+  streaming::RequestCache* cache = nullptr;
+  std::string base_url;
+};
 
 class RuntimeServiceImpl final : public runtime::v1::RuntimeService::CallbackService {
  public:
   RuntimeServiceImpl(const Config& config, RuntimeManager& manager, WorkPool& pool,
-                     ExecSyncRunner& exec_sync)
-      : config_(config), manager_(manager), pool_(pool), exec_sync_(exec_sync) {}
+                     ExecSyncRunner& exec_sync, StreamEndpoint stream = {})
+      : config_(config),
+        manager_(manager),
+        pool_(pool),
+        exec_sync_(exec_sync),
+        stream_(std::move(stream)) {}
 
   using Ctx = grpc::CallbackServerContext;
   using Unary = grpc::ServerUnaryReactor;
@@ -57,14 +70,15 @@ class RuntimeServiceImpl final : public runtime::v1::RuntimeService::CallbackSer
                             runtime::v1::ReopenContainerLogResponse*) override;
   Unary* ExecSync(Ctx*, const runtime::v1::ExecSyncRequest*,
                   runtime::v1::ExecSyncResponse*) override;
-
-  // Not supported yet: each answers UNIMPLEMENTED with a message that says so.
-  Unary* UpdateContainerResources(Ctx*, const runtime::v1::UpdateContainerResourcesRequest*,
-                                  runtime::v1::UpdateContainerResourcesResponse*) override;
+  // Validate, then hand out a single-use streaming URL (the streaming server does the rest).
   Unary* Exec(Ctx*, const runtime::v1::ExecRequest*, runtime::v1::ExecResponse*) override;
   Unary* Attach(Ctx*, const runtime::v1::AttachRequest*, runtime::v1::AttachResponse*) override;
   Unary* PortForward(Ctx*, const runtime::v1::PortForwardRequest*,
                      runtime::v1::PortForwardResponse*) override;
+
+  // Not supported yet: each answers UNIMPLEMENTED with a message that says so.
+  Unary* UpdateContainerResources(Ctx*, const runtime::v1::UpdateContainerResourcesRequest*,
+                                  runtime::v1::UpdateContainerResourcesResponse*) override;
   Unary* ContainerStats(Ctx*, const runtime::v1::ContainerStatsRequest*,
                         runtime::v1::ContainerStatsResponse*) override;
   Unary* ListContainerStats(Ctx*, const runtime::v1::ListContainerStatsRequest*,
@@ -99,6 +113,10 @@ class RuntimeServiceImpl final : public runtime::v1::RuntimeService::CallbackSer
   RuntimeManager& manager_;
   WorkPool& pool_;
   ExecSyncRunner& exec_sync_;
+  const StreamEndpoint stream_;
+
+  // Stores the request under a fresh token and returns the URL that redeems it.
+  Result<std::string> IssueStreamUrl(streaming::StreamRequest request);
 };
 
 }  // namespace airlock

@@ -44,6 +44,87 @@ TEST_F(ConfigFileTest, ShippedConfigLoadsAndEqualsTheDefaults) {
   EXPECT_EQ(c->image.max_image_bytes, d.image.max_image_bytes);
   EXPECT_EQ(c->exec.sync_output_limit, d.exec.sync_output_limit);
   EXPECT_EQ(c->streaming.port, d.streaming.port);
+  EXPECT_EQ(c->streaming.address, d.streaming.address);
+  EXPECT_EQ(c->streaming.stream_idle_timeout, d.streaming.stream_idle_timeout);
+  EXPECT_EQ(c->streaming.stream_creation_timeout, d.streaming.stream_creation_timeout);
+  EXPECT_EQ(c->streaming.initial_resize_wait, d.streaming.initial_resize_wait);
+  EXPECT_EQ(c->streaming.drain_timeout, d.streaming.drain_timeout);
+  EXPECT_EQ(c->streaming.disconnect_grace, d.streaming.disconnect_grace);
+}
+
+TEST_F(ConfigFileTest, StreamingDefaultsAreThePeersDefaults) {
+  using namespace std::chrono_literals;
+  StreamingSection s;
+  EXPECT_EQ(s.stream_idle_timeout, 4h);       // containerd/CRI-O stream_idle_timeout
+  EXPECT_EQ(s.stream_creation_timeout, 30s);  // remotecommand.DefaultStreamCreationTimeout
+  EXPECT_EQ(s.initial_resize_wait, 1s);
+  EXPECT_EQ(s.drain_timeout, 2s);
+  EXPECT_EQ(s.disconnect_grace, 5s);
+}
+
+TEST_F(ConfigFileTest, StreamingDurationsTakeStringsAndSeconds) {
+  using namespace std::chrono_literals;
+  auto c = LoadConfigFile(
+      Write("[streaming]\nstream_idle_timeout = \"4h0m0s\"\nstream_creation_timeout = 45\n"
+            "initial_resize_wait = \"250ms\"\ndrain_timeout = \"1.5s\"\n"
+            "disconnect_grace = \"1m30s\"\n"));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->streaming.stream_idle_timeout, 4h);
+  EXPECT_EQ(c->streaming.stream_creation_timeout, 45s);
+  EXPECT_EQ(c->streaming.initial_resize_wait, 250ms);
+  EXPECT_EQ(c->streaming.drain_timeout, 1500ms);
+  EXPECT_EQ(c->streaming.disconnect_grace, 90s);
+  // Zero is allowed where it means "do not wait".
+  c = LoadConfigFile(Write("[streaming]\ninitial_resize_wait = 0\ndisconnect_grace = \"0\"\n"));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->streaming.initial_resize_wait, 0ms);
+  EXPECT_EQ(c->streaming.disconnect_grace, 0ms);
+}
+
+TEST_F(ConfigFileTest, BadStreamingDurationsAreNamed) {
+  struct Case {
+    const char* line;
+    const char* key;
+    const char* says;
+  };
+  for (const Case& k : {
+           Case{"stream_idle_timeout = \"4 hours\"", "streaming.stream_idle_timeout", "unit"},
+           Case{"stream_idle_timeout = \"h\"", "streaming.stream_idle_timeout", "number"},
+           Case{"stream_idle_timeout = 0", "streaming.stream_idle_timeout", "[1ms, 720h]"},
+           Case{"stream_creation_timeout = \"2h\"", "streaming.stream_creation_timeout",
+                "[1ms, 1h]"},
+           Case{"drain_timeout = -1", "streaming.drain_timeout", "[0s, 1h]"},
+           Case{"disconnect_grace = 1.5", "streaming.disconnect_grace", "expected seconds"},
+           Case{"disconnect_grace = \"5d\"", "streaming.disconnect_grace", "unit"},
+           Case{"initial_resize_wait = \"\"", "streaming.initial_resize_wait", "empty"},
+           Case{"stream_idle_timeout = \"99999999999999h\"", "streaming.stream_idle_timeout",
+                "too large"},
+           Case{"idle_timeout = \"4h\"", "streaming.idle_timeout", "unknown key"},
+       }) {
+    auto c = LoadConfigFile(Write(std::string("[streaming]\n") + k.line + "\n"));
+    ASSERT_FALSE(c.ok()) << k.line;
+    EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument) << k.line;
+    EXPECT_NE(c.error().message.find(k.key), std::string::npos) << c.error().message;
+    EXPECT_NE(c.error().message.find(k.says), std::string::npos) << c.error().message;
+  }
+}
+
+TEST(ParseDurationTest, GoStyleDurations) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(*ParseDuration("0"), 0ms);
+  EXPECT_EQ(*ParseDuration("1h"), 1h);
+  EXPECT_EQ(*ParseDuration("2h45m"), 2h + 45min);
+  EXPECT_EQ(*ParseDuration("1.25s"), 1250ms);
+  EXPECT_EQ(*ParseDuration("0.5m"), 30s);
+  EXPECT_EQ(*ParseDuration("10ms"), 10ms);
+  EXPECT_EQ(*ParseDuration("1m0.5s"), 60500ms);
+  for (const char* bad : {"", "s", "1", "1x", "1h-1m", ".s", "1 s", "-1s", "1.5"}) {
+    auto d = ParseDuration(bad);
+    EXPECT_FALSE(d.ok()) << "\"" << bad << "\" parsed";
+    if (!d.ok()) {
+      EXPECT_NE(d.error().message.find("duration"), std::string::npos);
+    }
+  }
 }
 
 TEST_F(ConfigFileTest, FileOverridesDefaults) {
