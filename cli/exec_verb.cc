@@ -1,13 +1,35 @@
 // exec: run a command in a container and pass its exit status through, like `kubectl exec`.
-// For now every exec goes through CRI ExecSync (output collected by the daemon, capped at
-// 16 MiB, no stdin, no tty); interactive -i/-t sessions need the streaming server.
+// By default through CRI Exec and the streaming server (HTTP/2 unless --transport says
+// otherwise): output as it happens, stdout and stderr apart, -i forwards stdin, -t a
+// terminal. --sync keeps the CRI ExecSync path (output collected, capped at 16 MiB).
+#include <unistd.h>
+
 #include <cstdio>
 #include <ostream>
 
+#include "cli/cri_exec.h"
 #include "cli/inventory.h"
+#include "cli/stream_exec.h"
 #include "cli/verbs.h"
 
 namespace airlock::cli {
+namespace {
+
+Status RunSync(CriClient& client, const std::string& id, const std::vector<std::string>& cmd,
+               VerbEnv& env) {
+  int64_t timeout = env.globals.timeout ? env.globals.timeout->count() : 0;
+  auto resp = client.ExecSync(id, cmd, timeout);
+  if (!resp.ok()) return resp.error();
+  // Bytes as they are: the command's output may be binary.
+  env.out.write(resp->stdout().data(), static_cast<std::streamsize>(resp->stdout().size()));
+  env.err.write(resp->stderr().data(), static_cast<std::streamsize>(resp->stderr().size()));
+  env.out.flush();
+  env.err.flush();
+  env.exit_code = resp->exit_code();
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status ExecVerb(const VerbArgs& args, VerbEnv& env) {
   ArgParser p("airlock exec [options] POD|CONTAINER -- COMMAND [ARGS...]",
@@ -16,9 +38,10 @@ Status ExecVerb(const VerbArgs& args, VerbEnv& env) {
               "annotation, or -c), a container name, or a container id or id prefix.");
   p.Option("container", 'c', "CONTAINER", "container of the pod to run in")
       .Option("namespace", 'n', "NAMESPACE", "namespace of the pod")
+      .Option("transport", 0, "h2|spdy|websocket", "streaming protocol (default h2)")
       .Flag("sync", 0, "run through CRI ExecSync: output is collected, then printed")
-      .Flag("stdin", 'i', "pass stdin to the command (needs the streaming server)")
-      .Flag("tty", 't', "allocate a terminal (needs the streaming server)");
+      .Flag("stdin", 'i', "pass stdin to the command")
+      .Flag("tty", 't', "allocate a terminal (raw local terminal, window size followed)");
   auto parsed = ParseVerbArgs(p, args, env);
   if (!parsed.ok()) return parsed.error();
   if (!parsed->has_value()) return Status::Ok();
@@ -26,10 +49,17 @@ Status ExecVerb(const VerbArgs& args, VerbEnv& env) {
   AIRLOCK_RETURN_IF_ERROR(ExpectPositionals(a, 1, 1, p));
   if (a.rest.empty())
     return MakeError(ErrorCode::kInvalidArgument, "no command given (airlock exec POD -- COMMAND)");
-  if (a.Flag("stdin") || a.Flag("tty"))
-    return MakeError(ErrorCode::kUnimplemented,
-                     "-i/-t need interactive streaming exec, which this airlock does not have yet; "
-                     "run without them (output is collected through ExecSync)");
+  bool want_stdin = a.Flag("stdin");
+  bool want_tty = a.Flag("tty");
+  if (a.Flag("sync") && (want_stdin || want_tty || a.Has("transport")))
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--sync collects output through ExecSync: it takes no -i, -t or --transport");
+  ExecTransport transport = ExecTransport::kH2;
+  if (a.Has("transport")) {
+    auto t = ParseExecTransport(a.Value("transport"));
+    if (!t.ok()) return t.error();
+    transport = *t;
+  }
 
   CriClient client(env.globals.endpoint, std::nullopt);
   auto inv = LoadInventory(client);
@@ -44,16 +74,36 @@ Status ExecVerb(const VerbArgs& args, VerbEnv& env) {
     id = ResolveContainer(*inv, q);
   }
   if (!id.ok()) return id.error();
+  if (a.Flag("sync")) return RunSync(client, *id, a.rest, env);
 
-  int64_t timeout = env.globals.timeout ? env.globals.timeout->count() : 0;
-  auto resp = client.ExecSync(*id, a.rest, timeout);
-  if (!resp.ok()) return resp.error();
-  // Bytes as they are: the command's output may be binary.
-  env.out.write(resp->stdout().data(), static_cast<std::streamsize>(resp->stdout().size()));
-  env.err.write(resp->stderr().data(), static_cast<std::streamsize>(resp->stderr().size()));
+  // kubectl's rule: a terminal needs a terminal on this side; otherwise run without one.
+  if (want_tty && want_stdin && !isatty(STDIN_FILENO)) {
+    env.err << "Unable to use a TTY - input is not a terminal or the right kind of file\n";
+    want_tty = false;
+  }
+  runtime::v1::ExecRequest req;
+  req.set_container_id(*id);
+  for (const auto& word : a.rest) req.add_cmd(word);
+  req.set_stdin(want_stdin);
+  req.set_stdout(true);
+  req.set_stderr(!want_tty);
+  req.set_tty(want_tty);
+  auto url = RequestExecUrl(env.globals.endpoint, req, env.globals.timeout);
+  if (!url.ok()) return url.error();
+
+  StreamExecOptions options;
+  options.url = *url;
+  options.transport = transport;
+  options.streams = ExecStreams{want_stdin, true, !want_tty, want_tty};
+  ExecSessionIo io;
+  io.stdin_fd = want_stdin ? STDIN_FILENO : -1;
+  if (want_tty) io.tty_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
+  // The session writes to fds 1 and 2 directly: anything buffered in the streams goes first.
   env.out.flush();
   env.err.flush();
-  env.exit_code = resp->exit_code();
+  auto outcome = RunStreamingExec(options, io);
+  if (!outcome.ok()) return outcome.error();
+  env.exit_code = outcome->exit_code;
   return Status::Ok();
 }
 

@@ -8,9 +8,7 @@
 #include "nsenter/launch.h"
 #include "shim/stream/exec_stream_process.h"
 #include "shim/stream/port_dialer.h"
-#ifdef AIRLOCK_HAVE_ATTACH_CLIENT
 #include "shim/stream/attach_client.h"
-#endif
 
 namespace airlock {
 namespace {
@@ -139,13 +137,8 @@ Result<streaming::StartedProcess> ShimStreamRuntime::Attach(
     const streaming::AttachRequest& request) {
   auto target = targets_.RunningContainer(request.container_id);
   if (!target.ok()) return target.error().Wrap("attach to container " + request.container_id);
-#ifdef AIRLOCK_HAVE_ATTACH_CLIENT
   return AttachToContainer(target->monitor_dir, request.tty, request.stdin, request.stdout,
                            request.stderr);
-#else
-  return MakeError(ErrorCode::kUnimplemented,
-                   "attach to container " + target->container_id + ": not supported yet");
-#endif
 }
 
 Result<UniqueFd> ShimStreamRuntime::DialPort(const std::string& pod_sandbox_id, uint16_t port) {
