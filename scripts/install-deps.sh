@@ -14,7 +14,7 @@ packages=(
   # runtime
   runc busybox-static iproute2 util-linux
   # test peers: real clients of our protocols
-  python3 python3-grpcio python3-protobuf python3-kubernetes python3-websocket
+  python3 python3-grpcio python3-protobuf python3-kubernetes python3-websocket python3-h2 asciinema
   golang-go golang-github-docker-spdystream-dev
   nghttp2-client curl tmux procps
   # packaging

@@ -23,6 +23,15 @@ Setter String(std::string* out) {
   };
 }
 
+Setter Bool(bool* out) {
+  return [out](const toml::node& n, const std::string& key) -> Status {
+    auto v = n.value_exact<bool>();
+    if (!v) return MakeError(ErrorCode::kInvalidArgument, "config key " + key + ": expected true or false");
+    *out = *v;
+    return Status::Ok();
+  };
+}
+
 template <typename T>
 Setter Integer(T* out, int64_t min, int64_t max) {
   return [out, min, max](const toml::node& n, const std::string& key) -> Status {
@@ -95,6 +104,21 @@ std::map<std::string, Setter> Knobs(Config& c) {
        Duration(&c.streaming.initial_resize_wait, milliseconds(0), hours(1), "[0s, 1h]")},
       {"streaming.drain_timeout",
        Duration(&c.streaming.drain_timeout, milliseconds(0), hours(1), "[0s, 1h]")},
+      {"streaming.enable_tls", Bool(&c.streaming.enable_tls)},
+      {"streaming.tls_cert_file", String(&c.streaming.tls_cert_file)},
+      {"streaming.tls_key_file", String(&c.streaming.tls_key_file)},
+      {"streaming.tls_client_ca_file", String(&c.streaming.tls_client_ca_file)},
+      {"streaming.require_client_cert", Bool(&c.streaming.require_client_cert)},
+      {"node_api.enabled", Bool(&c.node_api.enabled)},
+      {"node_api.node_name", String(&c.node_api.node_name)},
+      {"node_api.token_file", String(&c.node_api.token_file)},
+      {"node_api.policy_file", String(&c.node_api.policy_file)},
+      {"node_api.audit_log", String(&c.node_api.audit_log)},
+      {"node_api.audit_log_max_size", Integer(&c.node_api.audit_log_max_size, 4096, kMax)},
+      {"node_api.audit_log_max_backups", Integer(&c.node_api.audit_log_max_backups, 0, 100)},
+      {"node_api.record_tty_sessions", Bool(&c.node_api.record_tty_sessions)},
+      {"node_api.recording_dir", String(&c.node_api.recording_dir)},
+      {"node_api.recording_max_size", Integer(&c.node_api.recording_max_size, 4096, kMax)},
       {"streaming.disconnect_grace",
        Duration(&c.streaming.disconnect_grace, milliseconds(0), hours(1), "[0s, 1h]")},
   };

@@ -41,6 +41,30 @@ struct StreamingSection {
   std::chrono::milliseconds initial_resize_wait{std::chrono::seconds(1)};
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(2)};
   std::chrono::milliseconds disconnect_grace{std::chrono::seconds(5)};
+  // TLS on the streaming port (URLs become https://). Without cert/key files a self-signed
+  // pair is generated at start, as containerd and CRI-O do.
+  bool enable_tls = false;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Client certificates signed by this CA are verified (CN = user, O = groups for the node
+  // API); require_client_cert refuses connections without one.
+  std::string tls_client_ca_file;
+  bool require_client_cert = false;
+};
+
+// The node exec API (/exec/<ns>/<pod>/<container>, /proxy/nodes/<node>/exec/...), with
+// authentication, authorization and an audit trail. Off by default.
+struct NodeApiSection {
+  bool enabled = false;
+  std::string node_name;  // "" = the host name
+  std::string token_file;  // kube-apiserver static token CSV; "" = no bearer tokens
+  std::string policy_file = "/etc/airlock/node-policy.toml";
+  std::string audit_log = "/var/log/airlock/exec-audit.log";
+  int64_t audit_log_max_size = 100 << 20;
+  int audit_log_max_backups = 5;
+  bool record_tty_sessions = false;
+  std::string recording_dir = "/var/log/airlock/recordings";
+  int64_t recording_max_size = 10 << 20;
 };
 
 struct Config {
@@ -52,6 +76,7 @@ struct Config {
   ImageSection image;
   ExecSection exec;
   StreamingSection streaming;
+  NodeApiSection node_api;
 };
 
 // Reads `path` over the defaults. Unknown keys are an error naming the key, so that a typo

@@ -24,6 +24,8 @@
 #include "shim/daemon/sd_notify.h"
 #include "shim/exec/exec_sync_runner.h"
 #include "shim/image/image_store.h"
+#include "shim/nodeapi/node_api_impl.h"
+#include "shim/nodeapi/runtime_exec_resolver.h"
 #include "shim/runtime/oci_runtime.h"
 #include "shim/server/image_service.h"
 #include "shim/server/runtime_service.h"
@@ -35,6 +37,27 @@
 
 namespace airlock {
 namespace {
+
+nodeapi::NodeApiConfig NodeApiConfigFrom(const Config& config) {
+  const NodeApiSection& n = config.node_api;
+  nodeapi::NodeApiConfig out;
+  out.node_name = n.node_name;
+  if (out.node_name.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    out.node_name = host;
+  }
+  out.token_file = n.token_file;
+  out.client_certificates = config.streaming.enable_tls && !config.streaming.tls_client_ca_file.empty();
+  out.policy_file = n.policy_file;
+  out.audit.path = n.audit_log;
+  out.audit.max_bytes = uint64_t(n.audit_log_max_size);
+  out.audit.keep = n.audit_log_max_backups;
+  out.recording.enabled = n.record_tty_sessions;
+  out.recording.dir = n.recording_dir;
+  out.recording.max_bytes = uint64_t(n.recording_max_size);
+  return out;
+}
 
 constexpr char kDefaultConfig[] = "/etc/airlock/airlock.toml";
 
@@ -186,6 +209,16 @@ int Run(int argc, char** argv) {
     return fail(stream_server.error().Wrap("start streaming server on " +
                                            config->streaming.address + ":" +
                                            std::to_string(config->streaming.port)));
+  // The node exec API shares the streaming port; it outlives the server (declared first).
+  nodeapi::RuntimeExecTargetResolver node_resolver(**manager);
+  std::unique_ptr<nodeapi::NodeApiImpl> node_api;
+  if (config->node_api.enabled) {
+    auto created = nodeapi::NodeApiImpl::Create(NodeApiConfigFrom(*config), node_resolver,
+                                                SystemClock::Instance());
+    if (!created.ok()) return fail(created.error().Wrap("start the node exec API"));
+    node_api = std::move(*created);
+    (*stream_server)->SetNodeApi(node_api.get());
+  }
   if (Status st = (*stream_server)->Start(); !st.ok()) return fail(st.error());
 
   WorkPool pool(8);

@@ -11,6 +11,14 @@ streaming::StreamServerOptions StreamServerOptionsFromConfig(const StreamingSect
   o.initial_resize_wait = section.initial_resize_wait;
   o.drain_timeout = section.drain_timeout;
   o.disconnect_grace = section.disconnect_grace;
+  if (section.enable_tls) {
+    streaming::TlsOptions tls;
+    tls.cert_file = section.tls_cert_file;
+    tls.key_file = section.tls_key_file;
+    tls.client_ca_file = section.tls_client_ca_file;
+    tls.require_client_cert = section.require_client_cert;
+    o.tls = tls;
+  }
   return o;
 }
 
