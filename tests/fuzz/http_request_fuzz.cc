@@ -87,6 +87,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // bare-LF head waits for the size limit (or the server's head timeout) instead of a quick
   // 400; it is refused either way (seed bare_lf_split).
   if (whole.state == State::kError && last.state == State::kNeedMore) return 0;
+  // Both refused: the reason may differ (a malformed line met early in pieces is reported
+  // as the size limit when Beast waits for more), the answer must not.
+  if (whole.state == State::kError && last.state == State::kError) {
+    FUZZ_CHECK(whole.error.status == last.error.status, "split changed the status: %d vs %d",
+               whole.error.status, last.error.status);
+    return 0;
+  }
   FUZZ_CHECK(Describe(whole) == Describe(last), "split changed the outcome:\nwhole: %s\nsplit: %s",
              Describe(whole).c_str(), Describe(last).c_str());
   return 0;
