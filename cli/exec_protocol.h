@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "shim/base/result.h"
 #include "streaming/runtime.h"
@@ -27,8 +29,12 @@ struct ExecStreams {
 
 // Where a connection goes: from the URL the CRI Exec call returned.
 struct ExecTarget {
-  std::string authority;  // "host:port" as the URL spelled it (Host / :authority)
-  std::string path;       // "/exec/<token>", query included
+  std::string authority;        // "host:port" as the URL spelled it (Host / :authority)
+  std::string path;             // "/exec/<token>", query included
+  std::string scheme = "http";  // "https" through TLS (HTTP/2's :scheme)
+  // Sent on every request of the exec, names in lowercase: `authorization: Bearer <token>`
+  // for the node exec API (remote_exec.h).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class ExecProtocolEvents {

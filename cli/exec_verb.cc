@@ -9,6 +9,7 @@
 
 #include "cli/cri_exec.h"
 #include "cli/inventory.h"
+#include "cli/remote_exec.h"
 #include "cli/stream_exec.h"
 #include "cli/verbs.h"
 
@@ -29,13 +30,57 @@ Status RunSync(CriClient& client, const std::string& id, const std::vector<std::
   return Status::Ok();
 }
 
+// Remote mode (--server): no CRI to resolve names, so POD and -c name the target as they are.
+Status RunRemote(const ParsedArgs& a, ExecTransport transport, bool want_stdin, bool want_tty,
+                 VerbEnv& env) {
+  if (a.Flag("sync"))
+    return MakeError(ErrorCode::kInvalidArgument, "--sync is CRI ExecSync: not with --server");
+  if (!a.Has("container"))
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "with --server name the container with -c (the node API cannot look up a "
+                     "pod's containers for us)");
+  RemoteServer server;
+  server.url = env.globals.server;
+  server.token = env.globals.token;
+  if (!env.globals.token_file.empty()) {
+    auto token = ReadTokenFile(env.globals.token_file);
+    if (!token.ok()) return token.error();
+    server.token = *token;
+  }
+  server.tls.ca_file = env.globals.certificate_authority;
+  server.tls.client_cert_file = env.globals.client_certificate;
+  server.tls.client_key_file = env.globals.client_key;
+  server.tls.insecure_skip_verify = env.globals.insecure_skip_tls_verify;
+  if (want_tty && want_stdin && !isatty(STDIN_FILENO)) {
+    env.err << "Unable to use a TTY - input is not a terminal or the right kind of file\n";
+    want_tty = false;
+  }
+  RemoteExecRequest request;
+  request.namespace_name = a.Value("namespace", "default");
+  request.pod = a.positionals[0];
+  request.container = a.Value("container");
+  request.command = a.rest;
+  request.streams = ExecStreams{want_stdin, true, !want_tty, want_tty};
+  ExecSessionIo io;
+  io.stdin_fd = want_stdin ? STDIN_FILENO : -1;
+  if (want_tty) io.tty_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
+  env.out.flush();
+  env.err.flush();
+  auto outcome = RunRemoteExec(server, request, transport, io);
+  if (!outcome.ok()) return outcome.error();
+  env.exit_code = outcome->exit_code;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ExecVerb(const VerbArgs& args, VerbEnv& env) {
   ArgParser p("airlock exec [options] POD|CONTAINER -- COMMAND [ARGS...]",
               "Run a command in a container and exit with its exit status.\n"
               "POD|CONTAINER may be a pod name (its only container, its default-container\n"
-              "annotation, or -c), a container name, or a container id or id prefix.");
+              "annotation, or -c), a container name, or a container id or id prefix.\n"
+              "With --server (remote mode: the node's exec API, no CRI) POD is a pod name\n"
+              "and -c CONTAINER is required; -n defaults to \"default\".");
   p.Option("container", 'c', "CONTAINER", "container of the pod to run in")
       .Option("namespace", 'n', "NAMESPACE", "namespace of the pod")
       .Option("transport", 0, "h2|spdy|websocket", "streaming protocol (default h2)")
@@ -60,6 +105,7 @@ Status ExecVerb(const VerbArgs& args, VerbEnv& env) {
     if (!t.ok()) return t.error();
     transport = *t;
   }
+  if (!env.globals.server.empty()) return RunRemote(a, transport, want_stdin, want_tty, env);
 
   CriClient client(env.globals.endpoint, std::nullopt);
   auto inv = LoadInventory(client);
@@ -95,6 +141,11 @@ Status ExecVerb(const VerbArgs& args, VerbEnv& env) {
   options.url = *url;
   options.transport = transport;
   options.streams = ExecStreams{want_stdin, true, !want_tty, want_tty};
+  // A daemon with TLS hands out https URLs: verify it as the remote mode does.
+  options.tls.ca_file = env.globals.certificate_authority;
+  options.tls.client_cert_file = env.globals.client_certificate;
+  options.tls.client_key_file = env.globals.client_key;
+  options.tls.insecure_skip_verify = env.globals.insecure_skip_tls_verify;
   ExecSessionIo io;
   io.stdin_fd = want_stdin ? STDIN_FILENO : -1;
   if (want_tty) io.tty_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;

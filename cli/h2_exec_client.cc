@@ -97,11 +97,16 @@ Status H2ExecClient::Start() {
 Status H2ExecClient::Open(Role role) {
   std::vector<nghttp2_nv> headers = {
       Header(":method", "POST"),
-      Header(":scheme", "http"),
+      Header(":scheme", target_.scheme),
       Header(":authority", target_.authority),
       Header(":path", target_.path),
       Header("streamtype", RoleName(role)),
   };
+  for (const auto& [name, value] : target_.headers) {
+    headers.push_back(Header(name, value));
+    // A credential stays out of HPACK's tables (RFC 7541 §7.1.3: never-indexed literal).
+    if (name == "authorization") headers.back().flags = NGHTTP2_NV_FLAG_NO_INDEX;
+  }
   Body* body = role == Role::kStdin ? &stdin_ : role == Role::kResize ? &resize_ : nullptr;
   nghttp2_data_provider provider{};
   provider.read_callback = ReadBody;

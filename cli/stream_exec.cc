@@ -6,8 +6,10 @@
 
 #include "cli/h2_exec_client.h"
 #include "cli/signal_pipe.h"
+#include "cli/spdy_exec_client.h"
 #include "cli/stream_url.h"
 #include "cli/terminal.h"
+#include "cli/ws_exec_client.h"
 
 namespace airlock::cli {
 namespace {
@@ -21,11 +23,18 @@ Result<std::unique_ptr<ExecProtocol>> MakeProtocol(ExecTransport transport, Exec
       if (!client.ok()) return client.error();
       return std::unique_ptr<ExecProtocol>(std::move(*client));
     }
-    case ExecTransport::kWebSocket:
-    case ExecTransport::kSpdy:
-      break;
+    case ExecTransport::kWebSocket: {
+      auto client = WsExecClient::Create(std::move(target), streams, initial_size);
+      if (!client.ok()) return client.error();
+      return std::unique_ptr<ExecProtocol>(std::move(*client));
+    }
+    case ExecTransport::kSpdy: {
+      auto client = SpdyExecClient::Create(std::move(target), streams, initial_size);
+      if (!client.ok()) return client.error();
+      return std::unique_ptr<ExecProtocol>(std::move(*client));
+    }
   }
-  return MakeError(ErrorCode::kUnimplemented, "this airlock speaks only --transport h2 so far");
+  return MakeError(ErrorCode::kInvalidArgument, "unknown exec transport");
 }
 
 // SIGPIPE would kill the client without restoring the terminal; a closed stdout shows up
@@ -64,11 +73,16 @@ Result<ExecOutcome> RunStreamingExec(const StreamExecOptions& options, const Exe
     if (auto size = GetTerminalSize(io.tty_fd); size.ok() && size->width > 0 && size->height > 0)
       initial_size = *size;
   }
-  auto protocol = MakeProtocol(options.transport, ExecTarget{url->authority, url->path},
+  auto protocol = MakeProtocol(options.transport,
+                               ExecTarget{url->authority, url->path, url->scheme, options.headers},
                                options.streams, initial_size);
   if (!protocol.ok()) return protocol.error();
-  auto socket = DialStreamUrl(*url);
-  if (!socket.ok()) return socket.error();
+  TlsDialOptions tls = options.tls;
+  // HTTP/2 over TLS is chosen by ALPN; the upgrade-based transports need HTTP/1.1.
+  tls.alpn = {options.transport == ExecTransport::kH2 ? "h2" : "http/1.1"};
+  // Outlives the session below: for https it holds the TLS relay.
+  auto connection = ConnectStreamUrl(*url, tls);
+  if (!connection.ok()) return connection.error();
 
   // Handlers before raw mode: from here on a signal ends the session through its return
   // path instead of killing the process with the terminal raw.
@@ -81,7 +95,13 @@ Result<ExecOutcome> RunStreamingExec(const StreamExecOptions& options, const Exe
     if (!entered.ok()) return entered.error();
     raw.emplace(std::move(*entered));
   }
-  return RunExecSession(std::move(*socket), **protocol, io, signals->get());
+  auto outcome = RunExecSession(std::move(connection->fd), **protocol, io, signals->get());
+  if (!outcome.ok() && connection->tls && !connection->tls->failure().empty()) {
+    Error e = outcome.error();
+    e.message += " (TLS: " + connection->tls->failure() + ")";
+    return e;
+  }
+  return outcome;
   // `raw` restores the terminal, then `signals` the handlers, as they go out of scope.
 }
 

@@ -4,9 +4,12 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/exec_protocol.h"
 #include "cli/exec_session.h"
+#include "cli/tls_dial.h"
 #include "shim/base/result.h"
 
 namespace airlock::cli {
@@ -20,6 +23,11 @@ struct StreamExecOptions {
   std::string url;
   ExecTransport transport = ExecTransport::kH2;
   ExecStreams streams;
+  // https URLs: how to verify the server and which client certificate to present (the
+  // ALPN offer follows the transport).
+  TlsDialOptions tls;
+  // Extra headers on every request (ExecTarget::headers).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // `io.tty_fd` (tty sessions) is the terminal the window size is read from; when it is also

@@ -28,10 +28,7 @@ Result<StreamUrl> ParseStreamUrl(const std::string& url) {
   auto sep = url.find("://");
   if (sep == std::string::npos) return BadUrl(url, "no scheme");
   out.scheme = url.substr(0, sep);
-  if (out.scheme == "https")
-    return MakeError(ErrorCode::kUnimplemented,
-                     "connect to \"" + url + "\": https streaming URLs are not supported yet");
-  if (out.scheme != "http") return BadUrl(url, "scheme must be http");
+  if (out.scheme != "http" && out.scheme != "https") return BadUrl(url, "scheme must be http(s)");
   std::string rest = url.substr(sep + 3);
   auto slash = rest.find_first_of("/?#");
   out.authority = rest.substr(0, slash);
@@ -57,7 +54,7 @@ Result<StreamUrl> ParseStreamUrl(const std::string& url) {
     if (colon != std::string::npos) port_text = out.authority.substr(colon + 1);
   }
   if (out.host.empty()) return BadUrl(url, "no host");
-  out.port = 80;
+  out.port = out.scheme == "https" ? 443 : 80;
   if (!port_text.empty()) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
@@ -95,6 +92,21 @@ Result<UniqueFd> DialStreamUrl(const StreamUrl& url) {
     return fd;
   }
   return ErrnoError(what, last_errno, ErrorCode::kUnavailable);
+}
+
+Result<StreamConnection> ConnectStreamUrl(const StreamUrl& url, const TlsDialOptions& tls) {
+  auto tcp = DialStreamUrl(url);
+  if (!tcp.ok()) return tcp.error();
+  StreamConnection out;
+  if (url.scheme != "https") {
+    out.fd = std::move(*tcp);
+    return out;
+  }
+  auto tunnel = TlsTunnel::Start(std::move(*tcp), url.host, tls);
+  if (!tunnel.ok()) return tunnel.error().Wrap("connect to streaming server " + url.authority);
+  out.fd = (*tunnel)->TakeLocalEnd();
+  out.tls = std::move(*tunnel);
+  return out;
 }
 
 }  // namespace airlock::cli

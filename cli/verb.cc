@@ -11,6 +11,18 @@ std::vector<OptionSpec> GlobalOptionSpecs() {
                      kDefaultEndpoint + ")"},
       OptionSpec{"timeout", 0, true, false, "SECONDS",
                  "deadline of each call to the daemon (default: 30, image import 600)"},
+      OptionSpec{"server", 0, true, false, "URL",
+                 "remote mode: exec through this node's exec API (https://NODE:PORT) "
+                 "instead of CRI"},
+      OptionSpec{"token", 0, true, false, "TOKEN", "remote mode: bearer token"},
+      OptionSpec{"token-file", 0, true, false, "FILE", "remote mode: read the bearer token here"},
+      OptionSpec{"certificate-authority", 0, true, false, "FILE",
+                 "remote mode: PEM CA that verifies the node (default: the system's)"},
+      OptionSpec{"client-certificate", 0, true, false, "FILE",
+                 "remote mode: PEM client certificate (mTLS; user = CN, groups = O)"},
+      OptionSpec{"client-key", 0, true, false, "FILE", "remote mode: PEM key of it"},
+      OptionSpec{"insecure-skip-tls-verify", 0, false, false, "",
+                 "remote mode: do not verify the node's certificate"},
   };
 }
 
@@ -27,6 +39,21 @@ Status ApplyGlobalOptions(const ParsedArgs& args, GlobalOptions* globals) {
     if (*s == 0) return MakeError(ErrorCode::kInvalidArgument, "--timeout must be at least 1");
     globals->timeout = std::chrono::seconds(*s);
   }
+  for (auto [name, field] :
+       {std::pair{"server", &globals->server}, std::pair{"token", &globals->token},
+        std::pair{"token-file", &globals->token_file},
+        std::pair{"certificate-authority", &globals->certificate_authority},
+        std::pair{"client-certificate", &globals->client_certificate},
+        std::pair{"client-key", &globals->client_key}}) {
+    if (!args.values.count(name)) continue;
+    *field = args.Value(name);
+    if (field->empty())
+      return MakeError(ErrorCode::kInvalidArgument,
+                       std::string("--") + name + " must not be empty");
+  }
+  if (args.Flag("insecure-skip-tls-verify")) globals->insecure_skip_tls_verify = true;
+  if (!globals->token.empty() && !globals->token_file.empty())
+    return MakeError(ErrorCode::kInvalidArgument, "give --token or --token-file, not both");
   return Status::Ok();
 }
 

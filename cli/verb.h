@@ -19,10 +19,19 @@ namespace airlock::cli {
 struct GlobalOptions {
   std::string endpoint = kDefaultEndpoint;
   std::optional<std::chrono::seconds> timeout;  // unset: each RPC's own default deadline
+  // Remote mode (--server): exec goes to a node's exec endpoint, not through CRI.
+  std::string server;
+  std::string token;  // --token, or read from --token-file
+  std::string token_file;
+  std::string certificate_authority;
+  std::string client_certificate;
+  std::string client_key;
+  bool insecure_skip_tls_verify = false;
 };
 
-// --runtime-endpoint, --timeout: accepted before the verb and, unless the verb defines the same
-// option (stop --timeout is the grace period), after it.
+// --runtime-endpoint, --timeout and the remote-mode options (--server, --token, ...): accepted
+// before the verb and, unless the verb defines the same option (stop --timeout is the grace
+// period), after it.
 std::vector<OptionSpec> GlobalOptionSpecs();
 // Applies the global options found in `args` on top of `globals` (flag beats environment).
 Status ApplyGlobalOptions(const ParsedArgs& args, GlobalOptions* globals);

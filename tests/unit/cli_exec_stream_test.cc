@@ -99,9 +99,17 @@ TEST(StreamUrlTest, RefusesWhatItCannotDial) {
                           "http://h:99999/x", "http://[::1/x", "http://u@h:1/x"}) {
     EXPECT_FALSE(ParseStreamUrl(bad).ok()) << bad;
   }
+}
+
+TEST(StreamUrlTest, AcceptsHttpsWithItsDefaultPort) {
   auto tls = ParseStreamUrl("https://h:1/x");
-  ASSERT_FALSE(tls.ok());
-  EXPECT_EQ(tls.error().code, ErrorCode::kUnimplemented);
+  ASSERT_TRUE(tls.ok());
+  EXPECT_EQ(tls->scheme, "https");
+  EXPECT_EQ(tls->port, 1);
+  auto plain = ParseStreamUrl("https://node.example/exec/ns/p/c?command=date");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->port, 443);
+  EXPECT_EQ(plain->path, "/exec/ns/p/c?command=date");
 }
 
 TEST(StreamUrlTest, DialReportsARefusedConnection) {
