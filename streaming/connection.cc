@@ -170,6 +170,15 @@ class H2Router final : public Session {
     } else if (route) {
       request = ctx_.cache->Consume(route->kind, route->token);
     } else if (ctx_.node_api && ctx_.node_api->Handles(path)) {
+      // The streams of one exec (error, stdin, stdout, stderr, resize) arrive together with
+      // one :path: the first is the attempt, authorized and audited once; the others share
+      // its refusal instead of each being audited as an attempt of its own.
+      if (node_refusal_ && node_refusal_->first == path_it->second) {
+        (void)transport_.Refuse(stream.id, node_refusal_->second.http_status,
+                                node_refusal_->second.message + "\n");
+        if (++refused_ >= 8) failed_ = true;
+        return;
+      }
       HttpHeaders headers;
       for (const auto& [name, value] : stream.headers) headers.Add(name, value);
       NodeRequest node;
@@ -186,6 +195,7 @@ class H2Router final : public Session {
       NodeDecision decision = ctx_.node_api->Authorize(node);
       if (!decision.allowed()) {
         (void)transport_.Refuse(stream.id, decision.http_status, decision.message + "\n");
+        node_refusal_.emplace(path_it->second, decision);
         if (++refused_ >= 8) failed_ = true;
         return;
       }
@@ -260,6 +270,8 @@ class H2Router final : public Session {
   std::string path_;
   Clock::TimePoint deadline_;
   int refused_ = 0;
+  // The last node-API refusal on this connection: full :path (query included) and answer.
+  std::optional<std::pair<std::string, NodeDecision>> node_refusal_;
   mutable bool failed_ = false;
 };
 
