@@ -11,7 +11,8 @@
 namespace airlock::streaming {
 namespace {
 
-constexpr size_t kReadChunk = 64 * 1024;
+// Big reads mean fewer wake-ups, frames and sends for bulk output (output pipes are 1 MiB).
+constexpr size_t kReadChunk = 256 * 1024;
 // Output queued in the transport beyond which we stop reading the process: the client is
 // slower than the command, and the pipe (then the command) should wait, not our memory.
 constexpr size_t kMaxTransportOutput = 1 << 20;
@@ -271,10 +272,12 @@ void RemoteCommandSession::OnPoll(uint32_t tag, short revents) {
 void RemoteCommandSession::ReadOutput(int which) {
   UniqueFd& fd = which == 0 ? process_.stdio.stdout : process_.stdio.stderr;
   if (!fd.valid() || output_eof_[which]) return;
-  char buf[kReadChunk];
+  // Allocated on the first output, so idle sessions do not carry it.
+  if (read_buffer_.empty()) read_buffer_.resize(kReadChunk);
+  char* buf = read_buffer_.data();
   ssize_t n;
   do {
-    n = ::read(fd.get(), buf, sizeof buf);
+    n = ::read(fd.get(), buf, read_buffer_.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0 && errno == EAGAIN) return;
   if (n <= 0) {

@@ -115,6 +115,7 @@ class RemoteCommandSession final : public Session {
 
   StartedProcess process_;
   std::string stdin_buffer_;
+  std::vector<char> read_buffer_;
   bool stdin_eof_ = false;  // the client ended stdin
   std::array<bool, 2> output_eof_{};
   bool exited_ = false;

@@ -36,6 +36,12 @@ Status MakePipe(bool ours_is_write, UniqueFd* ours, UniqueFd* theirs, const char
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoError(std::string("create ") + what + " pipe", errno);
   UniqueFd r(p[0]), w(p[1]);
+  if (!ours_is_write) {
+    // Output pipes: 1 MiB instead of 64 KiB lets the session move bigger chunks per wake-up
+    // (fewer polls, frames and sends for bulk output). Best effort: the system limit
+    // (fs.pipe-max-size) may refuse it, and a smaller pipe still works.
+    (void)::fcntl(r.get(), F_SETPIPE_SZ, 1 << 20);
+  }
   *ours = std::move(ours_is_write ? w : r);
   *theirs = std::move(ours_is_write ? r : w);
   return SetNonBlocking(ours->get(), what);
