@@ -153,6 +153,9 @@ void RemoteCommandSession::Launch() {
   }
   process_ = std::move(*started);
   phase_ = Phase::kRunning;
+  // An exec starts at the size; an attach joins a terminal that exists already, so the
+  // client's first size is applied to it now (kubectl attach -it sends it first).
+  if (attach_ && initial_size_ && process_.process) process_.process->Resize(*initial_size_);
   if (params_.observer) params_.observer->OnStart(initial_size_);
   if (!process_.stdio.stdin.valid()) stdin_buffer_.clear();
   if (!process_.stdio.stdout.valid()) output_eof_[0] = true;
