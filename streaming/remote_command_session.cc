@@ -249,17 +249,26 @@ void RemoteCommandSession::AddPollRequests(std::vector<PollRequest>& out) {
   const StreamType types[2] = {StreamType::kStdout, StreamType::kStderr};
   for (int i = 0; i < 2; ++i) {
     if (output_eof_[i] || !fds[i]->valid()) continue;
-    bool room = peer_gone_;  // nobody reads any more: drain and drop
-    if (!room) {
-      auto id = streams_[Index(types[i])];
-      room = queued < kMaxTransportOutput &&
-             (!id || transport_.StreamBacklog(*id) < kMaxStreamBacklog);
-    }
+    const bool room = HasRoom(types[i], queued);
     if (room) out.push_back({fds[i]->get(), POLLIN, i == 0 ? kTagStdout : kTagStderr});
   }
   if (!exited_ && process_.process && process_.process->exit_fd() >= 0) {
     out.push_back({process_.process->exit_fd(), POLLIN, kTagExit});
   }
+}
+
+bool RemoteCommandSession::HasRoom(StreamType type, size_t queued) const {
+  if (peer_gone_) return true;  // nobody reads any more: drain and drop
+  auto id = streams_[Index(type)];
+  return queued < kMaxTransportOutput && (!id || transport_.StreamBacklog(*id) < kMaxStreamBacklog);
+}
+
+bool RemoteCommandSession::OutputHeldBack() {
+  const size_t queued = transport_.PendingOutput().size();
+  if (!output_eof_[0] && process_.stdio.stdout.valid() && !HasRoom(StreamType::kStdout, queued)) {
+    return true;
+  }
+  return !output_eof_[1] && process_.stdio.stderr.valid() && !HasRoom(StreamType::kStderr, queued);
 }
 
 void RemoteCommandSession::OnPoll(uint32_t tag, short revents) {
@@ -403,6 +412,11 @@ void RemoteCommandSession::OnTimer(Clock::TimePoint now) {
     return;
   }
   if (sizing_deadline_ && now >= *sizing_deadline_) Launch();
+  if (drain_deadline_ && now >= *drain_deadline_ && OutputHeldBack()) {
+    // The drain deadline bounds a background child holding the pipe open, not a slow
+    // client: while output waits for the client, the deadline does not run.
+    drain_deadline_ = now + params_.timeouts.drain;
+  }
   if (drain_deadline_ && now >= *drain_deadline_) {
     drain_deadline_.reset();
     spdlog::info("streaming: output of {} still open {} ms after exit; ending the session",

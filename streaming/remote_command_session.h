@@ -93,6 +93,10 @@ class RemoteCommandSession final : public Session {
   void MaybeStart();
   void Launch();
   void ReadOutput(int which);  // 0 stdout, 1 stderr
+  // Whether the transport has room for more of `type`'s output (`queued`: bytes waiting).
+  bool HasRoom(StreamType type, size_t queued) const;
+  // Output is waiting in a pipe because the client is behind.
+  bool OutputHeldBack();
   void FlushStdin();
   void CloseStdin();
   void OnExited();

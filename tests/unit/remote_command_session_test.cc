@@ -335,6 +335,26 @@ TEST_F(SessionTest, SlowClientStopsReadingTheProcess) {
   EXPECT_FALSE(has_stdout());
 }
 
+TEST_F(SessionTest, ASlowClientDoesNotLoseTheTailToTheDrainDeadline) {
+  auto s = Make(Req(false, true, false));
+  s->OnStreamOpened(Open(1, "error"));
+  s->OnStreamOpened(Open(3, "stdout"));
+  ASSERT_EQ(write(runtime.proc_stdout.get(), "tail", 4), 4);
+  runtime.proc_stdout.reset();
+  runtime.Exit(0);
+  transport.pending.assign(2 << 20, 'x');  // the client is behind: no room for output
+  for (int i = 0; i < 3; ++i) {
+    Pump(*s);
+    clock.Advance(2s);
+    s->OnTimer(clock.Now());
+  }
+  EXPECT_FALSE(s->Finished()) << "the output still in the pipe must wait for the client";
+  transport.pending.clear();
+  PumpUntilFinished(*s);
+  ASSERT_TRUE(s->Finished());
+  EXPECT_EQ(transport.written[3], "tail");
+}
+
 TEST(ResizeDecoderTest, RejectsGarbageAndOversize) {
   ResizeDecoder d;
   std::vector<TerminalSize> out;
