@@ -19,6 +19,13 @@ namespace airlock::cli {
 
 using streaming::TerminalSize;
 
+// One resize message as every transport carries it: Go's TerminalSize has no JSON tags, so
+// the keys are the field names, and client-go writes with json.Encoder (newline-terminated).
+inline std::string ResizeMessage(TerminalSize size) {
+  return "{\"Width\":" + std::to_string(size.width) + ",\"Height\":" +
+         std::to_string(size.height) + "}\n";
+}
+
 // What the CRI Exec request asked for; the client opens exactly these streams.
 struct ExecStreams {
   bool stdin = false;

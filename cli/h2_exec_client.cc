@@ -151,9 +151,7 @@ Status H2ExecClient::SendStdin(std::string_view bytes) { return QueueBody(stdin_
 Status H2ExecClient::CloseStdin() { return QueueBody(stdin_, {}, true); }
 
 Status H2ExecClient::SendResize(TerminalSize size) {
-  // TerminalSize has no JSON tags in Go: the keys are the field names.
-  std::string line = "{\"Width\":" + std::to_string(size.width) +
-                     ",\"Height\":" + std::to_string(size.height) + "}\n";
+  const std::string line = ResizeMessage(size);
   return QueueBody(resize_, line, false);
 }
 

@@ -176,10 +176,7 @@ Status SpdyExecClient::SendResize(TerminalSize size) {
     initial_size_ = size;  // the latest size before the streams exist goes first
     return Status::Ok();
   }
-  // TerminalSize has no JSON tags in Go: the keys are the field names; json.Encoder adds
-  // the newline.
-  std::string line = "{\"Width\":" + std::to_string(size.width) +
-                     ",\"Height\":" + std::to_string(size.height) + "}\n";
+  const std::string line = ResizeMessage(size);
   return QueueData(resize_id_, line, false);
 }
 

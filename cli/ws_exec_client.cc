@@ -280,10 +280,7 @@ Status WsExecClient::SendResize(TerminalSize size) {
     initial_size_ = size;  // the latest size before the 101 is the one that goes first
     return Status::Ok();
   }
-  // TerminalSize has no JSON tags in Go: the keys are the field names. client-go writes
-  // with json.Encoder, hence the newline.
-  std::string line = "{\"Width\":" + std::to_string(size.width) +
-                     ",\"Height\":" + std::to_string(size.height) + "}\n";
+  const std::string line = ResizeMessage(size);
   return SendChannel(kResizeChannel, line);
 }
 
