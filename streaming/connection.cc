@@ -242,6 +242,9 @@ class H2Router final : public Session {
     else if (now >= deadline_) failed_ = true;
   }
   bool WantsInput() const override { return session_ ? session_->WantsInput() : true; }
+  void OnTransportProgress() override {
+    if (session_) session_->OnTransportProgress();
+  }
   void OnPeerGone(const std::string& reason) override {
     if (session_) session_->OnPeerGone(reason);
     else failed_ = true;
@@ -425,6 +428,7 @@ class Loop {
     char buf[kReadChunk];
     for (;;) {
       if (!broken_) Flush();
+      if (!session_->Finished()) session_->OnTransportProgress();
       if (session_->Finished()) {
         if (broken_ || (transport_->PendingOutput().empty() && transport_->Drained())) break;
         // A client that stopped reading after the end cannot hold the connection forever.

@@ -45,6 +45,7 @@ class PortForwardSession final : public Session {
   void OnTimer(Clock::TimePoint now) override;
   bool WantsInput() const override;
   void OnPeerGone(const std::string& reason) override;
+  void OnTransportProgress() override {}  // pairs wait on nothing at their end
   void OnShutdown() override;
   bool Finished() const override { return done_; }
   std::string Summary() const override;

@@ -350,6 +350,23 @@ void RemoteCommandSession::Finish() {
       stream_writable_[Index(type)] = false;
     }
   }
+  // Over HTTP/2 each stream has its own window: written now, the status could overtake
+  // output still waiting for stdout's window, and a client that stops at the status would
+  // lose that tail.
+  phase_ = Phase::kFlushing;
+  drain_deadline_.reset();
+  MaybeSendStatus();
+}
+
+void RemoteCommandSession::OnTransportProgress() {
+  if (phase_ == Phase::kFlushing) MaybeSendStatus();
+}
+
+void RemoteCommandSession::MaybeSendStatus() {
+  if (phase_ != Phase::kFlushing) return;
+  for (StreamType type : {StreamType::kStdout, StreamType::kStderr}) {
+    if (auto id = streams_[Index(type)]; id && transport_.StreamBacklog(*id) > 0) return;
+  }
   if (auto id = streams_[Index(StreamType::kError)]; id && stream_writable_[0]) {
     std::string status = params_.protocol_version >= 4 ? StatusJson(outcome_, command_)
                                                        : StatusText(outcome_, command_);
@@ -449,7 +466,7 @@ void RemoteCommandSession::OnPeerGone(const std::string& reason) {
     End(end_reason_);
     return;
   }
-  if (phase_ == Phase::kDraining || exited_) {
+  if (phase_ == Phase::kDraining || phase_ == Phase::kFlushing || exited_) {
     End(end_reason_);
     return;
   }

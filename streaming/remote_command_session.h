@@ -80,11 +80,14 @@ class RemoteCommandSession final : public Session {
   bool WantsInput() const override;
   void OnPeerGone(const std::string& reason) override;
   void OnShutdown() override;
+  void OnTransportProgress() override;
   bool Finished() const override { return phase_ == Phase::kDone; }
   std::string Summary() const override;
 
  private:
-  enum class Phase { kCreating, kSizing, kRunning, kDraining, kDone };
+  // kFlushing: the output streams have ended but HTTP/2 flow control still holds part of
+  // their bytes; the status waits for them, so that it is the last thing the client gets.
+  enum class Phase { kCreating, kSizing, kRunning, kDraining, kFlushing, kDone };
   enum Tag : uint32_t { kTagStdin = 1, kTagStdout, kTagStderr, kTagExit };
 
   bool Expected(StreamType type) const;
@@ -102,6 +105,8 @@ class RemoteCommandSession final : public Session {
   void OnExited();
   void MaybeFinish();
   void Finish();
+  // Writes the status and closes once no output stream has bytes left behind the window.
+  void MaybeSendStatus();
   void End(std::string reason);
 
   StreamTransport& transport_;

@@ -36,6 +36,10 @@ class Session : public StreamEvents {
   // False while the session cannot take more client input (e.g. the process's stdin is not
   // keeping up): the connection then stops reading the socket, which slows the client.
   virtual bool WantsInput() const { return true; }
+  // The transport may have moved queued bytes towards the socket (the client read, or
+  // granted HTTP/2 window). A session waiting for a stream's backlog looks again. Pure, so
+  // that a session wrapping another cannot forget to pass it on.
+  virtual void OnTransportProgress() = 0;
   // The client is gone (socket closed or broken, protocol error, idle timeout).
   virtual void OnPeerGone(const std::string& reason) = 0;
   // The daemon is stopping: end now (processes are killed).

@@ -79,7 +79,10 @@ class H2ExecTest(H2Fixture):
         r = self.h2(["sh", "-c", "stty size; read line; echo got-$line"], types=("resize", "stdin", "stdout", "error"),
                     tty=True, stdin=b"hello\n", resize=[(123, 45)])
         lines = r.out("stdout").replace(b"\r", b"").split(b"\n")
-        self.assertEqual(lines[0], b"45 123")
+        # stdin goes out at once, so the terminal's echo of "hello" may come before or after
+        # the size line (it does under ASan); the size must be the client's either way.
+        self.assertIn(b"45 123", lines)
+        self.assertNotIn(b"24 80", lines)
         self.assertIn(b"got-hello", lines)
         self.assertEqual(r.status, {"status": "Success"})
 
@@ -282,9 +285,32 @@ class H2FlowControlTest(H2Fixture):
                 time.sleep(0.2)
         return peak
 
-    @unittest.skip("open bug: over HTTP/2 a python-h2 reader that withholds WINDOW_UPDATE for "
-                   "10 s sometimes ends ~100-170 KiB short of 1 GiB (seen twice in CI runs, not "
-                   "locally); under investigation, see the session-2 closing note")
+    def test_the_status_waits_for_output_behind_a_shut_window(self):
+        # The command ends while most of its output still waits for stdout's window: the
+        # status must not overtake it, or a client that stops at the status loses the tail.
+        # 300 KiB: the 64 KiB window goes out, the rest fits the session's stream backlog
+        # (256 KiB per read), so the command ends and its pipe reaches EOF with the tail queued.
+        size = 300 << 10
+        needle = "head -c %d" % size
+        url = self.exec_url(["head", "-c", str(size), "/dev/zero"], stderr=False)
+        s = H2Session(url, window=64 << 10, timeout=60)
+        try:
+            s.auto_ack = False
+            s.open("error", end_stream=True)
+            out = s.streams[s.open("stdout", end_stream=True)]
+            out.keep = False
+            wait_for(lambda: not self.processes(needle), timeout=30, what="the command done")
+            s.pump(2)
+            self.assertFalse(s.by_type("error").closed, "the status came with %d of %d bytes" % (out.count, size))
+            self.assertLess(out.count, size)
+            s.auto_ack = True
+            s.ack()
+            s.run_until(lambda: s.by_type("error").closed, timeout=60, what="the status")
+            self.assertEqual(out.count, size, "stdout when the status arrived")
+            self.assertEqual(bytes(s.by_type("error").data), b'{"status":"Success"}')
+        finally:
+            s.close()
+
     def test_1gib_to_a_reader_that_stops_granting_window(self):
         if harness.SANITIZED:
             self.skipTest("ASan RSS says nothing about buffering")

@@ -23,6 +23,7 @@ struct RecordingTransport : StreamTransport {
   std::vector<std::string> log;  // "accept 1", "write 3 <bytes>", "end 3", "reset 9", "close"
   std::map<StreamId, std::string> written;
   std::string pending;  // what PendingOutput reports, for back-pressure tests
+  std::map<StreamId, size_t> backlog;  // what StreamBacklog reports (HTTP/2 window)
   Status Start(StreamEvents&) override { return Status::Ok(); }
   Status Feed(std::string_view, StreamEvents&) override { return Status::Ok(); }
   Status Accept(StreamId id) override { log.push_back("accept " + std::to_string(id)); return Status::Ok(); }
@@ -36,6 +37,10 @@ struct RecordingTransport : StreamTransport {
   void Close() override { log.push_back("close"); }
   std::string_view PendingOutput() override { return pending; }
   void ConsumeOutput(size_t) override {}
+  size_t StreamBacklog(StreamId id) const override {
+    auto it = backlog.find(id);
+    return it == backlog.end() ? 0 : it->second;
+  }
   const char* name() const override { return "test"; }
 };
 
@@ -353,6 +358,45 @@ TEST_F(SessionTest, ASlowClientDoesNotLoseTheTailToTheDrainDeadline) {
   PumpUntilFinished(*s);
   ASSERT_TRUE(s->Finished());
   EXPECT_EQ(transport.written[3], "tail");
+}
+
+TEST_F(SessionTest, TheStatusWaitsForOutputHeldByTheStreamWindow) {
+  auto s = Make(Req(false, true, true));
+  s->OnStreamOpened(Open(1, "error"));
+  s->OnStreamOpened(Open(3, "stdout"));
+  s->OnStreamOpened(Open(5, "stderr"));
+  ASSERT_EQ(write(runtime.proc_stdout.get(), "tail", 4), 4);
+  runtime.proc_stdout.reset();
+  runtime.proc_stderr.reset();
+  transport.backlog[3] = 4;  // stdout's HTTP/2 window is shut: its tail is still queued
+  runtime.Exit(0);
+  PumpUntilFinished(*s);
+  EXPECT_FALSE(s->Finished());
+  EXPECT_EQ(transport.written.count(1), 0u) << "the status would overtake stdout's tail";
+  clock.Advance(1h);  // waiting for the client is not the drain deadline's business
+  s->OnTimer(clock.Now());
+  s->OnTransportProgress();
+  EXPECT_FALSE(s->Finished());
+  transport.backlog[3] = 0;  // the client granted window and the tail went out
+  s->OnTransportProgress();
+  ASSERT_TRUE(s->Finished());
+  EXPECT_EQ(transport.written[3], "tail");
+  EXPECT_EQ(transport.written[1], R"({"status":"Success"})");
+  EXPECT_EQ(transport.log.back(), "close");
+}
+
+TEST_F(SessionTest, AClientGoneWhileTheTailWaitsEndsTheSession) {
+  auto s = Make(Req(false, true, false));
+  s->OnStreamOpened(Open(1, "error"));
+  s->OnStreamOpened(Open(3, "stdout"));
+  runtime.proc_stdout.reset();
+  transport.backlog[3] = 100;
+  runtime.Exit(0);
+  PumpUntilFinished(*s);
+  ASSERT_FALSE(s->Finished());
+  s->OnPeerGone("connection closed by the client");
+  EXPECT_TRUE(s->Finished());
+  EXPECT_EQ(transport.written.count(1), 0u);
 }
 
 TEST(ResizeDecoderTest, RejectsGarbageAndOversize) {
