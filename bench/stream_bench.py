@@ -66,6 +66,7 @@ from harness import Daemon, container_config, pod_config, wait_for  # noqa: E402
 
 PEER = os.path.join(harness.BUILD, "tests", "remotecommand_peer")
 CLIENT = os.path.join(harness.BUILD, "bench", "stream_bench_client")
+RELAY = os.path.join(harness.BUILD, "bench", "tcp_relay")
 
 
 def median(xs):
@@ -274,6 +275,16 @@ class Bench:
         os.close(master)
         return time.monotonic() - t, seen
 
+    def run_relay(self, mode):
+        """The same dd (nsenter) through a protocol-free pipe -> TCP loopback relay: the
+        ceiling for any streaming server here (bench/tcp_relay.cc)."""
+        def run(tty):
+            t = time.monotonic()
+            out = subprocess.run("nsenter -t %d -a %s 2>/dev/null | %s %s" % (self.pid, " ".join(DD), RELAY, mode),
+                                 shell=True, check=True, capture_output=True, text=True).stdout
+            return time.monotonic() - t, int(out)
+        return run
+
     def run_runc(self, tty):
         t = time.monotonic()
         subprocess.run("runc --root %s exec %s %s 2>/dev/null | cat >/dev/null" %
@@ -321,6 +332,9 @@ class Bench:
     # -- sections ---------------------------------------------------------------------------
     def throughput(self):
         paths = [("nsenter -a, piped to cat", False, self.run_nsenter), ("runc exec, piped to cat", False, self.run_runc)]
+        if os.access(RELAY, os.X_OK):
+            paths.append(("loopback TCP relay of the nsenter pipe (read+send)", False, self.run_relay("copy")))
+            paths.append(("loopback TCP relay of the nsenter pipe (splice)", False, self.run_relay("splice")))
         for tty in (False, True):
             if tty:
                 paths.append(("nsenter -a, on a PTY read by one thread", True, self.run_nsenter_pty))
@@ -360,7 +374,7 @@ class Bench:
             gib = DD_BYTES / (1024 * MIB)
             dcpu = median([d for _, d, _ in results[i]]) / gib
             ccpu = median([c for _, _, c in results[i]]) / gib
-            daemon_col = "-" if name.startswith(("nsenter", "runc")) else "%.2f" % dcpu
+            daemon_col = "-" if name.startswith(("nsenter", "runc", "loopback")) else "%.2f" % dcpu
             print("| %s | %s | %.0f | %.0f-%.0f | %.2f | %s | %.2f |" % (
                 name, "yes" if tty else "no", median(rates), min(rates), max(rates),
                 median(rates) / base[tty], daemon_col, ccpu))

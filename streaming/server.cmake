@@ -2,6 +2,8 @@
 # sessions on top of the StreamTransport adapters.
 target_sources(airlock_streaming PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/connection.cc
+  ${CMAKE_CURRENT_LIST_DIR}/h2_router.cc
+  ${CMAKE_CURRENT_LIST_DIR}/session_factory.cc
   ${CMAKE_CURRENT_LIST_DIR}/port_forward_session.cc
   ${CMAKE_CURRENT_LIST_DIR}/remote_command_session.cc
   ${CMAKE_CURRENT_LIST_DIR}/remotecommand_status.cc
