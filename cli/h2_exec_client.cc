@@ -53,22 +53,6 @@ Result<std::unique_ptr<H2ExecClient>> H2ExecClient::Create(
   return client;
 }
 
-const char* H2ExecClient::RoleName(Role role) {
-  switch (role) {
-    case Role::kError:
-      return "error";
-    case Role::kStdin:
-      return "stdin";
-    case Role::kStdout:
-      return "stdout";
-    case Role::kStderr:
-      return "stderr";
-    case Role::kResize:
-      return "resize";
-  }
-  return "?";
-}
-
 Status H2ExecClient::Start() {
   nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
@@ -100,7 +84,7 @@ Status H2ExecClient::Open(Role role) {
       Header(":scheme", target_.scheme),
       Header(":authority", target_.authority),
       Header(":path", target_.path),
-      Header("streamtype", RoleName(role)),
+      Header("streamtype", streaming::StreamTypeName(role)),
   };
   for (const auto& [name, value] : target_.headers) {
     headers.push_back(Header(name, value));
@@ -113,7 +97,7 @@ Status H2ExecClient::Open(Role role) {
   provider.source.ptr = body;
   int32_t id = nghttp2_submit_request(session_.get(), nullptr, headers.data(), headers.size(),
                                       body != nullptr ? &provider : nullptr, nullptr);
-  if (id < 0) return Nghttp2Error(std::string("open ") + RoleName(role) + " stream", id);
+  if (id < 0) return Nghttp2Error(std::string("open ") + streaming::StreamTypeName(role) + " stream", id);
   by_id_[id].role = role;
   if (body != nullptr) body->stream_id = id;
   return Status::Ok();
@@ -247,7 +231,7 @@ int H2ExecClient::OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t er
   if (s.role == Role::kStdin) self->stdin_.stream_id = -1;
   if (s.role == Role::kResize) self->resize_.stream_id = -1;
   if (self->failure_) return 0;
-  std::string role = RoleName(s.role);
+  std::string role = streaming::StreamTypeName(s.role);
   if (s.http_status != 0 && s.http_status != 200) {
     std::string body = s.body;
     while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "cli/exec_protocol.h"
+#include "streaming/stream_type.h"
 
 namespace airlock::cli {
 
@@ -45,7 +46,7 @@ class H2ExecClient : public ExecProtocol {
   const char* name() const override { return "h2"; }
 
  private:
-  enum class Role { kError, kStdin, kStdout, kStderr, kResize };
+  using Role = streaming::StreamType;
   struct Stream {
     Role role = Role::kError;
     int http_status = 0;
@@ -67,7 +68,6 @@ class H2ExecClient : public ExecProtocol {
   Status QueueBody(Body& body, std::string_view bytes, bool eof);
   // Moves what nghttp2 wants to send into output_; reports the first callback error.
   Status Flush();
-  static const char* RoleName(Role role);
 
   // nghttp2 callbacks (C ABI); `user_data` is the H2ExecClient.
   static int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,

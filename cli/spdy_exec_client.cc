@@ -45,22 +45,6 @@ Result<std::unique_ptr<SpdyExecClient>> SpdyExecClient::Create(
       std::move(target), streams, initial_size, std::move(*deflater), std::move(*inflater)));
 }
 
-const char* SpdyExecClient::RoleName(Role role) {
-  switch (role) {
-    case Role::kError:
-      return "error";
-    case Role::kStdin:
-      return "stdin";
-    case Role::kStdout:
-      return "stdout";
-    case Role::kStderr:
-      return "stderr";
-    case Role::kResize:
-      return "resize";
-  }
-  return "?";
-}
-
 Status SpdyExecClient::Start() {
   output_ += "POST " + target_.path + " HTTP/1.1\r\n";
   output_ += "Host: " + target_.authority + "\r\n";
@@ -96,8 +80,8 @@ Status SpdyExecClient::CheckUpgrade(const UpgradeResponse& response) {
 }
 
 Status SpdyExecClient::Open(Role role, uint32_t* id) {
-  auto block = deflater_.Compress({{"streamtype", RoleName(role)}});
-  if (!block.ok()) return block.error().Wrap(std::string("open ") + RoleName(role) + " stream");
+  auto block = deflater_.Compress({{"streamtype", streaming::StreamTypeName(role)}});
+  if (!block.ok()) return block.error().Wrap(std::string("open ") + streaming::StreamTypeName(role) + " stream");
   uint32_t stream_id = next_stream_id_;
   next_stream_id_ += 2;
   streaming::AppendSpdySynStream(output_, streaming::SpdySynStreamPrefix{stream_id, 0, 0, 0}, 0,
@@ -319,7 +303,7 @@ Status SpdyExecClient::HandleControl(const SpdyFrameHeader& header, std::string_
       Stream& s = it->second;
       if (!s.replied)
         return MakeError(ErrorCode::kUnavailable,
-                         std::string("open ") + RoleName(s.role) +
+                         std::string("open ") + streaming::StreamTypeName(s.role) +
                              " stream: the streaming server refused it (RST_STREAM status " +
                              std::to_string(rst->status) + ")");
       // After the output, servers reset every stream on the way out: that is an end.

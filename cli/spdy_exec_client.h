@@ -31,6 +31,7 @@
 #include "cli/http_upgrade.h"
 #include "streaming/spdy_frame.h"
 #include "streaming/spdy_header_block.h"
+#include "streaming/stream_type.h"
 
 namespace airlock::cli {
 
@@ -58,7 +59,7 @@ class SpdyExecClient : public ExecProtocol {
   const std::string& protocol() const { return protocol_; }
 
  private:
-  enum class Role { kError, kStdin, kStdout, kStderr, kResize };
+  using Role = streaming::StreamType;
   struct Stream {
     Role role = Role::kError;
     bool replied = false;
@@ -82,7 +83,6 @@ class SpdyExecClient : public ExecProtocol {
   void EndStream(uint32_t id);
   // Once every output stream has ended: checks and finalises the status.
   Status Conclude();
-  static const char* RoleName(Role role);
 
   ExecTarget target_;
   ExecStreams streams_;

@@ -23,9 +23,6 @@ constexpr size_t kMaxStdinBuffer = 1 << 20;
 // process object's destructor still kills and reaps).
 constexpr std::chrono::seconds kGiveUpAfterKill{5};
 
-constexpr const char* kTypeNames[kStreamTypeCount] = {"error", "stdin", "stdout", "stderr",
-                                                      "resize"};
-
 size_t Index(StreamType type) { return static_cast<size_t>(type); }
 
 std::string JoinCommand(const std::vector<std::string>& cmd) {
@@ -38,18 +35,6 @@ std::string JoinCommand(const std::vector<std::string>& cmd) {
 }
 
 }  // namespace
-
-std::optional<StreamType> ParseStreamType(std::string_view value) {
-  for (size_t i = 0; i < kStreamTypeCount; ++i) {
-    if (value.size() == strlen(kTypeNames[i]) &&
-        strncasecmp(value.data(), kTypeNames[i], value.size()) == 0) {
-      return static_cast<StreamType>(i);
-    }
-  }
-  return std::nullopt;
-}
-
-const char* StreamTypeName(StreamType type) { return kTypeNames[Index(type)]; }
 
 RemoteCommandSession::RemoteCommandSession(StreamTransport& transport, Runtime& runtime,
                                            const Clock& clock, Params params)

@@ -30,6 +30,7 @@
 #include "streaming/resize_decoder.h"
 #include "streaming/runtime.h"
 #include "streaming/session.h"
+#include "streaming/stream_type.h"
 
 namespace airlock::streaming {
 
@@ -39,12 +40,6 @@ struct SessionTimeouts {
   std::chrono::milliseconds drain{2000};
   std::chrono::milliseconds disconnect_grace{5000};
 };
-
-enum class StreamType { kError = 0, kStdin, kStdout, kStderr, kResize };
-inline constexpr size_t kStreamTypeCount = 5;
-// "error", "stdin", ... → type; nullopt for anything else (matched case-insensitively).
-std::optional<StreamType> ParseStreamType(std::string_view value);
-const char* StreamTypeName(StreamType type);
 
 class RemoteCommandSession final : public Session {
  public:

@@ -4,14 +4,17 @@
 # run a real airlockd with real runc containers, so they need root.
 find_program(AIRLOCK_GO_EXECUTABLE go)
 set(AIRLOCK_REMOTECOMMAND_PEER_BIN ${CMAKE_CURRENT_BINARY_DIR}/remotecommand_peer)
+set(AIRLOCK_PEER_SOURCES main.go status.go portforward.go)
+list(TRANSFORM AIRLOCK_PEER_SOURCES PREPEND ${CMAKE_CURRENT_LIST_DIR}/remotecommand_peer/
+     OUTPUT_VARIABLE AIRLOCK_PEER_SOURCES_PATHS)
 if(AIRLOCK_GO_EXECUTABLE)
   add_custom_command(
     OUTPUT ${AIRLOCK_REMOTECOMMAND_PEER_BIN}
     COMMAND ${CMAKE_COMMAND} -E env GO111MODULE=off GOPATH=/usr/share/gocode
             GOCACHE=${CMAKE_CURRENT_BINARY_DIR}/remotecommand_peer_gocache GOFLAGS=
-            ${AIRLOCK_GO_EXECUTABLE} build -o ${AIRLOCK_REMOTECOMMAND_PEER_BIN} main.go
+            ${AIRLOCK_GO_EXECUTABLE} build -o ${AIRLOCK_REMOTECOMMAND_PEER_BIN} ${AIRLOCK_PEER_SOURCES}
     WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR}/remotecommand_peer
-    DEPENDS ${CMAKE_CURRENT_LIST_DIR}/remotecommand_peer/main.go
+    DEPENDS ${AIRLOCK_PEER_SOURCES_PATHS}
     COMMENT "Building the remotecommand peer client (Go)")
   add_custom_target(remotecommand_peer_client ALL DEPENDS ${AIRLOCK_REMOTECOMMAND_PEER_BIN})
 else()

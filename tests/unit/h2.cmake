@@ -7,3 +7,7 @@ add_executable(h2_transport_test ${CMAKE_CURRENT_LIST_DIR}/h2_transport_test.cc)
 target_link_libraries(h2_transport_test PRIVATE airlock_streaming PkgConfig::NGHTTP2
                       GTest::gtest_main)
 gtest_discover_tests(h2_transport_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
+add_executable(h2_transport_attack_test ${CMAKE_CURRENT_LIST_DIR}/h2_transport_attack_test.cc)
+target_link_libraries(h2_transport_attack_test PRIVATE airlock_streaming PkgConfig::NGHTTP2
+                      GTest::gtest_main)
+gtest_discover_tests(h2_transport_attack_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
