@@ -87,6 +87,7 @@ Status ExecVerb(const VerbArgs& args, VerbEnv& env) {
       .Flag("sync", 0, "run through CRI ExecSync: output is collected, then printed")
       .Flag("stdin", 'i', "pass stdin to the command")
       .Flag("tty", 't', "allocate a terminal (raw local terminal, window size followed)");
+  env.speaks_remote = true;
   auto parsed = ParseVerbArgs(p, args, env);
   if (!parsed.ok()) return parsed.error();
   if (!parsed->has_value()) return Status::Ok();

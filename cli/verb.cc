@@ -73,6 +73,11 @@ Result<std::optional<ParsedArgs>> ParseVerbArgs(ArgParser parser,
   ParsedArgs globals_only = *parsed;
   for (const auto& name : own) globals_only.values.erase(name);
   AIRLOCK_RETURN_IF_ERROR(ApplyGlobalOptions(globals_only, &env.globals));
+  if (!env.globals.server.empty() && !env.speaks_remote) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "--server (remote mode, a node's exec API) works with exec only; this verb "
+                     "talks to a CRI runtime: use --runtime-endpoint");
+  }
   return std::optional<ParsedArgs>(std::move(*parsed));
 }
 

@@ -43,6 +43,9 @@ struct VerbEnv {
   const Clock& clock;
   // The process exit status when the verb succeeds (exec passes the command's through).
   int exit_code = 0;
+  // Set by the verbs that have a remote mode (exec); the others refuse --server rather than
+  // quietly talking to the local runtime instead of the node the user named.
+  bool speaks_remote = false;
 };
 
 // Parses a verb's arguments. Returns nullopt after printing the help when -h/--help was given.

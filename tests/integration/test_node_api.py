@@ -444,6 +444,14 @@ recording_dir = "%s"
         self.assertEqual(p.returncode, 1)
         self.assertIn("clear text", p.stderr.decode())
 
+    def test_other_verbs_refuse_server_instead_of_asking_the_local_runtime(self):
+        for args in (["--server", self.server, "ps"], ["pods", "--server", self.server]):
+            p = subprocess.run([harness.AIRLOCK, "--runtime-endpoint", "unix://" + self.d.socket, *args],
+                               capture_output=True, timeout=60)
+            self.assertEqual((p.returncode, p.stdout), (1, b""), args)
+            self.assertIn("--server", p.stderr.decode())
+            self.assertIn("exec only", p.stderr.decode())
+
     def test_local_exec_through_cri_verifies_the_https_url(self):
         # CRI Exec hands out https URLs when TLS is on; local exec verifies them with the same
         # flag, and these token URLs need no node-API credentials (the CRI caller is trusted).
