@@ -5,6 +5,7 @@ directories, the test images, and small polling helpers. Runs under /usr/bin/pyt
 import os
 import shutil
 import signal
+import sys
 import socket
 import subprocess
 import tempfile
@@ -101,6 +102,11 @@ class Daemon:
 
     def cleanup(self):
         """Removes every pod this daemon still knows about, stops it, and unmounts leftovers."""
+        if self.proc and self.proc.poll() is not None:
+            # It died under the test (a crash, a sanitizer abort): its log goes away with the
+            # workdir below, so show the end of it now.
+            sys.stderr.write("\nairlockd exited with status %s during the test; the end of its log:\n%s\n" %
+                             (self.proc.returncode, self.log()[-20000:]))
         if self.proc and self.proc.poll() is None and self.client:
             pb = self.client.pb
             try:
