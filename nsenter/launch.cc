@@ -1,6 +1,7 @@
 #include "nsenter/launch.h"
 
 #include <fcntl.h>
+#include <sanitizer/asan_interface.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
@@ -165,7 +166,11 @@ class ChildStack {
     }
   }
   ~ChildStack() {
-    if (base_) munmap(base_, kSize);
+    if (!base_) return;
+    // Under ASan (a no-op otherwise): whatever shadow the children left poisoned here must
+    // not outlive the mapping, or the next mapping at this address inherits it.
+    ASAN_UNPOISON_MEMORY_REGION(base_, kSize);
+    munmap(base_, kSize);
   }
   ChildStack(const ChildStack&) = delete;
   ChildStack& operator=(const ChildStack&) = delete;
