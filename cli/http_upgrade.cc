@@ -120,4 +120,15 @@ bool HeaderHasToken(const streaming::HttpHeaders& headers, std::string_view name
   return false;
 }
 
+Result<std::optional<std::string>> FeedUpgradeAnswer(
+    UpgradeResponseReader& reader, std::string_view bytes,
+    const std::function<Status(const UpgradeResponse&)>& check) {
+  std::string rest;
+  Result<bool> done = reader.Feed(bytes, &rest);
+  if (!done.ok()) return done.error();
+  if (!*done) return std::optional<std::string>();
+  AIRLOCK_RETURN_IF_ERROR(check(reader.response()));
+  return std::optional<std::string>(std::move(rest));
+}
+
 }  // namespace airlock::cli

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +42,13 @@ class UpgradeResponseReader {
   size_t body_wanted_ = 0;
   UpgradeResponse response_;
 };
+
+// The upgrading half of a client's Feed(): bytes go to `reader` until the answer is complete,
+// then `check` judges it. Returns the bytes that followed the head (they already belong to
+// the upgraded protocol) once the upgrade is accepted, nullopt while the head is incomplete.
+Result<std::optional<std::string>> FeedUpgradeAnswer(
+    UpgradeResponseReader& reader, std::string_view bytes,
+    const std::function<Status(const UpgradeResponse&)>& check);
 
 // The error for an answer that is not the expected 101, shaped like h2's refusals:
 // "<operation>: the streaming server answered 404: 404 page not found".

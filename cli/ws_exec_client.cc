@@ -158,17 +158,14 @@ Status WsExecClient::Feed(std::string_view bytes, ExecProtocolEvents& events) {
   if (upgraded_) {
     result = FeedFrames(bytes);
   } else {
-    std::string rest;
-    Result<bool> done = upgrade_.Feed(bytes, &rest);
-    if (!done.ok()) {
-      result = done.error();
-    } else if (*done) {
-      result = CheckUpgrade(upgrade_.response());
-      if (result.ok()) {
-        upgraded_ = true;
-        if (streams_.tty && initial_size_) result = SendResize(*initial_size_);
-        if (result.ok()) result = FeedFrames(rest);
-      }
+    auto rest = FeedUpgradeAnswer(upgrade_, bytes,
+                                  [this](const UpgradeResponse& r) { return CheckUpgrade(r); });
+    if (!rest.ok()) {
+      result = rest.error();
+    } else if (*rest) {
+      upgraded_ = true;
+      if (streams_.tty && initial_size_) result = SendResize(*initial_size_);
+      if (result.ok()) result = FeedFrames(**rest);
     }
   }
   events_ = nullptr;
